@@ -31,11 +31,8 @@ export abstract class BaseCommand extends Command {
     }
     // oclif's own parse errors (unknown flag, missing arg, bad option) carry exit 2.
     if (err.oclif?.exit !== undefined && err.oclif.exit !== ExitCode.internal) {
-      this.printError(
-        err.message.replace(/\n\s*See more help with --help$/, ''),
-        'See --help for usage.',
-        'usage',
-      );
+      const message = err.message.replace(/\n\s*See more help with --help$/, '').replace(/\s*\n\s*/g, ': ');
+      this.printError(message, 'See --help for usage.', 'usage');
       this.exit(ExitCode.usage);
     }
     this.printError(
