@@ -59,6 +59,43 @@ describe('hybrid gen_cert', function () {
     assert.equal(notAfter - notBefore, 30 * 86_400_000);
   });
 
+  it('carries a subject key identifier equal to the one openssl computes', async () => {
+    await runCli(['gen_cert'], { cwd: dir });
+    const ours = await openssl([
+      'x509',
+      '-in',
+      join(dir, 'cluster.crt'),
+      '-noout',
+      '-ext',
+      'subjectKeyIdentifier',
+    ]);
+    const ref = join(dir, 'ref.crt');
+    await openssl([
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      join(dir, 'cluster.key'),
+      '-subj',
+      '/CN=ref',
+      '-days',
+      '1',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+      '-out',
+      ref,
+    ]);
+    assert.equal(ours, await openssl(['x509', '-in', ref, '-noout', '-ext', 'subjectKeyIdentifier']));
+  });
+
+  it('encodes far dates (past 2049) so openssl still verifies the certificate', async () => {
+    const result = await runCli(['gen_cert', '--days', '36500'], { cwd: dir });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const crt = join(dir, 'cluster.crt');
+    assert.match(await openssl(['x509', '-in', crt, '-noout', '-enddate']), /21\d\d GMT$/);
+    assert.match(await openssl(['verify', '-CAfile', crt, crt]), /: OK$/);
+  });
+
   it('defaults to 1095 days', async () => {
     await runCli(['gen_cert'], { cwd: dir });
     const dates = await openssl([

@@ -22,7 +22,7 @@ export interface GenCertResult {
 }
 
 export async function genCert(options: GenCertOptions): Promise<GenCertResult> {
-  const pair = await generateSharedModePair(options.days, options.now);
+  const pair = generateSharedModePair(options.days, options.now);
   const [cert, key] = await writeFiles(
     [
       // The key first: if anything fails the certificate is not left behind without it.

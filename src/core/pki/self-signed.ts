@@ -1,15 +1,35 @@
 // Generates the shared-mode cluster certificate pair that `hybrid gen_cert` writes (Kong's `kong hybrid gen_cert`).
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { randomBytes, webcrypto } from 'node:crypto';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import {
+  createHash,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  X509Certificate,
+} from 'node:crypto';
+import {
+  bitString,
+  explicit,
+  objectIdentifier,
+  octetString,
+  sequence,
+  set,
+  time,
+  unsignedInteger,
+  utf8String,
+} from './der.js';
 
 /** Subject and issuer of every shared-mode certificate: the SNI data planes send in shared mode. */
 export const SHARED_MODE_COMMON_NAME = 'kong_clustering';
 export const DEFAULT_CERT_DAYS = 1095;
 /** X.509 cannot express dates after 9999-12-31; a century is a generous ceiling. */
 export const MAX_CERT_DAYS = 36_500;
+
+const OID = {
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  commonName: '2.5.4.3',
+  subjectKeyIdentifier: '2.5.29.14',
+};
 
 export interface SelfSignedPair {
   /** PEM certificate. */
@@ -20,41 +40,49 @@ export interface SelfSignedPair {
   notAfter: Date;
 }
 
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' } as const;
-
-/** An EC secp384r1 key and a self-signed certificate for CN=kong_clustering, valid from `now` for `days`. */
-export async function generateSharedModePair(days: number, now: Date = new Date()): Promise<SelfSignedPair> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
+/** An EC secp384r1 key and a self-signed X.509 v3 certificate for CN=kong_clustering, valid from `now` for `days`. */
+export function generateSharedModePair(days: number, now: Date = new Date()): SelfSignedPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
   // Whole seconds: X.509 times carry no fractions, and notAfter - notBefore must be exactly `days`.
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + days * 86_400_000);
+
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const name = sequence(set(sequence(objectIdentifier(OID.commonName), utf8String(SHARED_MODE_COMMON_NAME))));
+  const signatureAlgorithm = sequence(objectIdentifier(OID.ecdsaWithSha384));
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // a positive INTEGER, as RFC 5280 requires
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: `CN=${SHARED_MODE_COMMON_NAME}`,
-    notBefore,
-    notAfter,
-    keys,
-    signingAlgorithm: ALGORITHM,
-    extensions: [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  serial[0] = (serial[0]! & 0x7f) | 0x01; // positive and non-zero, as RFC 5280 requires
+  const tbs = sequence(
+    explicit(0, unsignedInteger(Buffer.from([2]))), // v3
+    unsignedInteger(serial),
+    signatureAlgorithm,
+    name,
+    sequence(time(notBefore), time(notAfter)),
+    name,
+    spki,
+    explicit(
+      3,
+      sequence(
+        sequence(objectIdentifier(OID.subjectKeyIdentifier), octetString(octetString(keyId(publicKey)))),
+      ),
+    ),
+  );
+  const signature = sign('sha384', tbs, { key: privateKey, dsaEncoding: 'der' });
+  const der = sequence(tbs, signatureAlgorithm, bitString(signature));
+
+  // Parse what we built: a malformed encoding fails here, never on a peer.
+  const certPem = new X509Certificate(der).toString();
   return {
-    certPem: cert.toString('pem') + '\n',
-    keyPem: toPem('PRIVATE KEY', pkcs8),
+    certPem,
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     notBefore,
     notAfter,
   };
 }
 
-function toPem(label: string, der: Buffer): string {
-  const body = der
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits, here the uncompressed EC point. */
+function keyId(publicKey: KeyObject): Buffer {
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')]);
+  return createHash('sha1').update(point).digest();
 }
