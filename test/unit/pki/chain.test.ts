@@ -7,9 +7,9 @@ import {
   type Finding,
   type PkiSetupInput,
   type PkiSetupReport,
-} from '../../../../src/core/pki/index.js';
-import { daysFromNow, openssl, OpensslPki, type Issued, type KeyType } from '../../../helpers/openssl-pki.js';
-import { makeTempDir } from '../../../helpers/tmp.js';
+} from '../../../src/core/pki/index.js';
+import { daysFromNow, openssl, OpensslPki, type Issued, type KeyType } from '../../helpers/openssl-pki.js';
+import { makeTempDir } from '../../helpers/tmp.js';
 
 const codes = (findings: Finding[], severity: Finding['severity']): string[] =>
   findings.filter((f) => f.severity === severity).map((f) => f.code);
