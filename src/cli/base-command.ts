@@ -46,7 +46,8 @@ export abstract class BaseCommand extends Command {
 
   private printError(message: string, hint: string | undefined, code: string): void {
     if (this.jsonEnabled()) {
-      this.logToStderr(JSON.stringify({ error: { code, message, hint } }));
+      // oclif's logToStderr is silent under --json, so write the error object directly.
+      process.stderr.write(`${JSON.stringify({ error: { code, message, hint } })}\n`);
       return;
     }
     this.logToStderr(`${chalk.red('Error:')} ${message}`);

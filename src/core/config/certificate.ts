@@ -52,7 +52,8 @@ export function parseCertificateValue(
     content = ctx.readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
+    // A base64 blob is not a file name; Kong tries it as base64 when no such file exists.
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG' || code === 'ENOTDIR') {
       const decoded = tryBase64Pem(raw);
       if (decoded !== undefined) {
         if (!hasPemBlock(decoded, kind)) return fail(`failed loading base64 ${what(kind)}: ${noBlock(kind)}`);

@@ -14,7 +14,7 @@ function checkPart(kind: 'key' | 'value', text: string): string | undefined {
     return `label ${kind} validation failed: '${text}' must have between 1 and ${MAX_LABEL_LENGTH} characters`;
   }
   if (!BASE.test(text)) {
-    return `label ${kind} validation failed: '${text}' is invalid (letters, digits, '_', '.', ':', '-'; must start and end with a letter or digit)`;
+    return `label ${kind} validation failed: '${text}' is invalid: use letters, digits, '_', '.', ':' and '-', starting and ending with a letter or digit`;
   }
   if (kind === 'key') {
     const reserved = RESERVED_KEY_PREFIXES.find((p) => text.toLowerCase().startsWith(p));

@@ -52,5 +52,22 @@ export function renderConfigReference(): string {
       );
     }
   }
+  out.push(
+    '',
+    '## Rules between keys',
+    '',
+    '`hybrid check [CONF]` reports all of these at once, each with its key, where the value came from',
+    '(file and line, environment variable, or default) and a hint.',
+    '',
+    '- `control_plane` and `data_plane` need `cluster_cert` and `cluster_cert_key`.',
+    '- `cluster_mtls = pki` needs `cluster_ca_cert` (on both roles); in shared mode a `cluster_ca_cert` is ignored (warning).',
+    '- A data plane needs `database = off` and a `proxy_listen`; `cluster_use_proxy = on` needs `proxy_server`;',
+    '  in pki mode without `cluster_server_name` it warns that `kong_clustering` is the SNI.',
+    '- A control plane needs a database (`sqlite` or `postgres`), `admin_listen` and `cluster_listen`; it cannot',
+    '  use `cluster_use_proxy` or `cluster_dp_labels`; it never proxies: `proxy_listen` is ignored (a warning when set).',
+    '- `cluster_dp_labels` only on data planes; `cluster_ocsp` only on a pki control plane (a warning elsewhere).',
+    '- `ssl_cert`/`ssl_cert_key` (and the `admin_`/`status_` pairs) must be given in equal numbers.',
+    '- `declarative_config` is only loaded with `database = off` (a warning otherwise).',
+  );
   return `${out.join('\n')}\n`;
 }
