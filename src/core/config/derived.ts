@@ -36,5 +36,5 @@ export function enabledPlugins(config: Pick<HybridConfig, 'plugins'>, bundled: r
 /** A path relative to the prefix (log files, lmdb_environment_path), absolute ones unchanged. */
 export function prefixPath(config: Pick<HybridConfig, 'prefix'>, path: string): string {
   if (isAbsolute(path)) return path;
-  return join(config.prefix ?? '/usr/local/hybrid', path);
+  return join(config.prefix, path);
 }

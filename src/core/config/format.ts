@@ -6,6 +6,7 @@ export function describeLocation(p: ConfigProblem): string {
   if (p.source === 'file' && p.file !== undefined)
     return p.line !== undefined ? `${p.file}:${p.line}` : p.file;
   if (p.source === 'env' && p.env !== undefined) return `env ${p.env}`;
+  if (p.source === 'cli') return 'command line';
   if (p.source === 'default') return 'default';
   return '';
 }

@@ -5,6 +5,7 @@ import { dpLabels } from './labels.js';
 import { hostPort, hostPortList, listenList } from './listen.js';
 import {
   boolean,
+  fail,
   isIpOrCidr,
   list,
   number,
@@ -41,6 +42,15 @@ const key = <T>(
 /** A filesystem path; relative paths start at the config file's directory (else the cwd). */
 function path(): ValueType<string | null> {
   return { describe: 'path', parse: (raw, ctx) => ok(resolve(ctx.baseDir, raw)), unset: () => ok(null) };
+}
+
+/** A path that must be given. */
+function requiredPath(): ValueType<string> {
+  return {
+    describe: 'path',
+    parse: (raw, ctx) => ok(resolve(ctx.baseDir, raw)),
+    unset: () => fail('must not be empty'),
+  };
 }
 
 /** A log target relative to the prefix, or `off` (null). */
@@ -88,7 +98,7 @@ export const KEY_DEFINITIONS = {
   ),
   prefix: key(
     'general',
-    path(),
+    requiredPath(),
     '/usr/local/hybrid',
     'Working directory of the node: pid file, logs, node.id, the embedded database and the data plane config cache.',
   ),

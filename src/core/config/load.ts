@@ -23,6 +23,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Where to look when `path` is not given; default DEFAULT_CONFIG_PATHS. Pass [] for env + defaults only. */
   searchPaths?: readonly string[];
+  /** A command's own flags that set keys (e.g. `{ prefix: flags.prefix }`); they beat env and file. */
+  overrides?: Readonly<Partial<Record<ConfigKey, string>>>;
 }
 
 export interface LoadedConfig {
@@ -75,11 +77,11 @@ export function findConfigFile(
   return null;
 }
 
-const SOURCE_RANK = { file: 0, env: 1, default: 2 } as const;
+const SOURCE_RANK = { file: 0, env: 1, cli: 2, default: 3 } as const;
 
-/** File problems by line, then environment, then defaults; otherwise the order they were found. */
+/** File problems by line, then environment, command line, defaults; otherwise the order they were found. */
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  const rank = (p: ConfigProblem) => (p.source ? SOURCE_RANK[p.source] : 3);
+  const rank = (p: ConfigProblem) => (p.source ? SOURCE_RANK[p.source] : 4);
   return [...problems].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0));
 }
 
@@ -95,6 +97,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const resolved = resolveConfig({
     file,
     env: options.env ?? process.env,
+    overrides: options.overrides,
     cwd,
     readFile: (p) => readFileSync(p, 'utf8'),
   });

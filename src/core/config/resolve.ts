@@ -21,6 +21,8 @@ export interface ConfigInputs {
   file?: { path: string; text: string };
   /** Environment; only `KONG_*` variables are read. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Values from a command's own flags (e.g. `-p` → prefix); highest precedence. Keys must be known. */
+  overrides?: Readonly<Partial<Record<ConfigKey, string>>>;
   /** Base for relative paths given in the environment or defaults. */
   cwd: string;
   /** Reads certificate files; throws with a Node error code when it cannot. */
@@ -105,6 +107,10 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     }
     if (origins[k].source === 'env' && lower !== k) continue;
     origins[k] = { source: 'env', raw: value.trim(), env: name };
+  }
+
+  for (const [k, value] of Object.entries(inputs.overrides ?? {}) as [ConfigKey, string | undefined][]) {
+    if (value !== undefined) origins[k] = { source: 'cli', raw: value.trim() };
   }
 
   const config = {} as Record<ConfigKey, unknown>;

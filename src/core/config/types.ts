@@ -1,7 +1,7 @@
 // Shapes shared by the configuration modules: typed values, where a value came from, and problems found.
 
-/** Where a key's value came from; precedence is env > file > default. */
-export type ConfigSource = 'default' | 'file' | 'env';
+/** Where a key's value came from; precedence is cli > env > file > default (`cli`: a command's own flag, e.g. `-p`). */
+export type ConfigSource = 'default' | 'file' | 'env' | 'cli';
 
 /** Provenance of one key's effective value. */
 export interface ConfigOrigin {

@@ -133,6 +133,20 @@ describe('config resolve: sources, defaults, unknown keys', () => {
     assert.equal(fromEnv.config.log_level, 'debug');
     assert.deepEqual(fromEnv.origins.log_level, { source: 'env', raw: 'debug', env: 'KONG_LOG_LEVEL' });
 
+    const fromCli = resolveConfig({
+      file: { path: join(dir, 'kong.conf'), text: 'prefix = /srv/from-file\n' },
+      env: { KONG_PREFIX: '/srv/from-env' },
+      overrides: { prefix: 'run' },
+      cwd: dir,
+      readFile: (p) => readFileSync(p, 'utf8'),
+    });
+    assert.equal(
+      fromCli.config.prefix,
+      join(dir, 'run'),
+      'a command flag beats env and file; relative to cwd',
+    );
+    assert.deepEqual(fromCli.origins.prefix, { source: 'cli', raw: 'run' });
+
     const envOnly = resolve(undefined, { KONG_PG_PORT: '6543' });
     assert.equal(envOnly.config.pg_port, 6543);
     assert.equal(envOnly.config.log_level, 'notice');
@@ -147,10 +161,13 @@ describe('config resolve: sources, defaults, unknown keys', () => {
   });
 
   it('an empty value for a key that needs one is an error', () => {
-    const { problems } = resolve('cluster_max_payload =\n');
+    const { problems } = resolve('cluster_max_payload =\nprefix =\n');
     assert.deepEqual(
       problems.map((p) => [p.code, p.key, p.message, p.line]),
-      [['config_missing_value', 'cluster_max_payload', 'must not be empty', 1]],
+      [
+        ['config_missing_value', 'prefix', 'must not be empty', 2],
+        ['config_missing_value', 'cluster_max_payload', 'must not be empty', 1],
+      ],
     );
   });
 
