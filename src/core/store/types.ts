@@ -1,5 +1,7 @@
 // The store contract: what the Admin API, declarative import/export and clustering may ask of the CP database.
 // Both engines (SQLite, PostgreSQL) implement `Store` and pass one contract test suite.
+// Changes since the first draft: `transaction()` / `StoreTransaction`, `snapshot()`, `get()` options,
+// and `StoreError` (errors.ts) carrying Kong's {code, name, message, fields} body and its HTTP status.
 
 /** Entity collections, named as Kong names its DAOs and Admin API paths. */
 export type EntityName =
@@ -45,38 +47,51 @@ export interface Page {
   offset?: string;
 }
 
-/** Kong's DAO error codes, as they appear in Admin API error bodies. */
-export const StoreErrorCode = {
-  INVALID_PRIMARY_KEY: 1,
-  SCHEMA_VIOLATION: 2,
-  PRIMARY_KEY_VIOLATION: 3,
-  FOREIGN_KEY_VIOLATION: 4,
-  UNIQUE_VIOLATION: 5,
-  NOT_FOUND: 6,
-  INVALID_OFFSET: 7,
-  DATABASE_ERROR: 8,
-  INVALID_SIZE: 9,
-  INVALID_UNIQUE: 10,
-  INVALID_OPTIONS: 11,
-  OPERATION_UNSUPPORTED: 12,
-  INVALID_FILTER: 13,
-} as const;
-
 /** A subscriber is told the new config version after each committed write. */
 export type ChangeListener = (version: number) => void;
 
-export interface Store {
-  readonly engine: 'sqlite' | 'postgres';
+/** Restricts get() to a parent, e.g. a target `host:port` within `{ field: 'upstream', id }`. */
+export interface GetOptions {
+  parent?: { field: string; id: string };
+}
 
+/** The entity operations; on a `StoreTransaction` they all commit (or roll back) together. */
+export interface EntityOperations {
+  /** POST semantics. Throws StoreError: SCHEMA_VIOLATION, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION, PRIMARY_KEY_VIOLATION. */
   insert(entity: EntityName, input: Record<string, unknown>): Promise<EntityRow>;
-  /** PATCH semantics: merge `patch` into the existing row. */
+  /** PATCH semantics: merge `patch` into the existing row (records merged deeply). NOT_FOUND if absent. */
   update(entity: EntityName, idOrName: string, patch: Record<string, unknown>): Promise<EntityRow>;
   /** PUT semantics: create or replace the whole entity at that id or endpoint key. */
   upsert(entity: EntityName, idOrName: string, input: Record<string, unknown>): Promise<EntityRow>;
-  /** Deleting a missing entity is not an error (Kong answers 204). */
+  /** Deleting a missing entity is not an error (Kong answers 204). Restrict → FOREIGN_KEY_VIOLATION; cascades follow Kong. */
   delete(entity: EntityName, idOrName: string): Promise<void>;
-  get(entity: EntityName, idOrName: string): Promise<EntityRow | null>;
+  /** By id, or by endpoint key (services/routes/snis/upstreams: name, consumers: username, key-auth: key). */
+  get(entity: EntityName, idOrName: string, options?: GetOptions): Promise<EntityRow | null>;
+  /** Ordered by id; the `offset` cursor stays valid while rows are added. INVALID_SIZE / INVALID_OFFSET / INVALID_FILTER. */
   list(entity: EntityName, options?: ListOptions): Promise<Page>;
+}
+
+export interface StoreTransaction extends EntityOperations {
+  /**
+   * Writes rows that the caller has already validated and checked (declarative import):
+   * insert or replace by id, in bulk. Database constraints still apply.
+   */
+  bulkWrite(entity: EntityName, rows: EntityRow[]): Promise<void>;
+}
+
+/** Every row of every entity, each collection ordered by id: the input of export. */
+export type Snapshot = Record<EntityName, EntityRow[]>;
+
+export interface Store extends EntityOperations {
+  readonly engine: 'sqlite' | 'postgres';
+
+  /**
+   * Runs `fn` in one transaction: all its writes commit together with a single version bump,
+   * or none do (any throw rolls back). Use `tx` inside, never the store itself (that would wait forever on SQLite).
+   */
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** A consistent read of everything (export, config push), plus the version it corresponds to. */
+  snapshot(): Promise<{ version: number; entities: Snapshot }>;
 
   /** Current config version; bumped in the same transaction as every committed write. */
   version(): Promise<number>;
@@ -85,3 +100,5 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+export { StoreError, StoreErrorCode, type StoreErrorBody } from './errors.js';

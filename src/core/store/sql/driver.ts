@@ -1,0 +1,25 @@
+// What the shared SQL store needs from an engine: transactions, queries, and cross-process change signals.
+
+export type Row = Record<string, unknown>;
+
+/** A connection inside a transaction. SQL uses `?` placeholders; engines translate. */
+export interface SqlClient {
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  run(sql: string, params?: unknown[]): Promise<void>;
+}
+
+export interface SqlDriver {
+  readonly engine: 'sqlite' | 'postgres';
+  /** A write transaction that excludes every other writer (on PostgreSQL: of every process). */
+  write<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /** A read-only transaction over a consistent snapshot. */
+  read<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /** A transaction for schema changes, serialised against other processes migrating the same database. */
+  migrate<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  hasTable(client: SqlClient, name: string): Promise<boolean>;
+  /** Inside the write transaction, after the version bump: tell other processes once it commits. */
+  announce(client: SqlClient, version: number): Promise<void>;
+  /** Called with versions committed by other processes (PostgreSQL); a no-op for SQLite. */
+  subscribe(listener: (version: number) => void): Promise<void>;
+  close(): Promise<void>;
+}

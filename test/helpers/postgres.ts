@@ -1,0 +1,27 @@
+// A throwaway PostgreSQL schema on the local test server (127.0.0.1:5432, user postgres, db test).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_BASE = {
+  host: process.env.HYBRID_TEST_PG_HOST ?? '127.0.0.1',
+  port: Number(process.env.HYBRID_TEST_PG_PORT ?? 5432),
+  user: process.env.HYBRID_TEST_PG_USER ?? 'postgres',
+  database: process.env.HYBRID_TEST_PG_DATABASE ?? 'test',
+};
+
+/** A fresh schema name; `drop()` removes it with everything in it. */
+export function tempSchema(): { schema: string; drop: () => Promise<void> } {
+  const schema = `hybrid_test_${randomBytes(6).toString('hex')}`;
+  return {
+    schema,
+    drop: async () => {
+      const client = new pg.Client(PG_BASE);
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
