@@ -187,6 +187,42 @@ describe('config resolve: sources, defaults, unknown keys', () => {
     assert.equal(problems.length, 4);
   });
 
+  it('a real-world Kong configuration loads: Kong-only settings are warnings, never errors', () => {
+    const text = [
+      '# kong.conf from an existing Kong deployment',
+      'role = data_plane',
+      'database = off',
+      'proxy_listen = 0.0.0.0:8000, 0.0.0.0:8443 ssl http2',
+      'cluster_control_plane = cp.internal:8005',
+      'cluster_cert = cluster.crt',
+      'cluster_cert_key = cluster.key',
+      'nginx_worker_processes = auto',
+      'nginx_http_client_max_body_size = 10m',
+      'mem_cache_size = 256m',
+      'lua_ssl_trusted_certificate = system',
+      'dns_resolver = 10.0.0.2',
+      'admin_gui_listen = off',
+      'stream_listen = off',
+      'pg_ro_host = replica.internal',
+      'anonymous_reports = off',
+      'vaults = bundled',
+      'ssl_cipher_suite = intermediate',
+      'router_flavor = traditional_compatible',
+      'real_ip_recursive = on',
+    ].join('\n');
+    const { problems, config } = resolve(text);
+    assert.deepEqual(
+      problems.filter((p) => p.severity === 'error'),
+      [],
+    );
+    assert.equal(problems.length, 13);
+    assert.ok(
+      problems.every((p) => p.message === 'is a Kong setting Hybrid does not use; ignored'),
+      JSON.stringify(problems),
+    );
+    assert.equal(config.role, 'data_plane');
+  });
+
   it('a key set twice warns and the last one wins', () => {
     const { problems, config } = resolve('log_level = info\nlog_level = warn\n');
     assert.equal(config.log_level, 'warn');
