@@ -1,8 +1,9 @@
 // `hybrid check [CONF]`: validate a kong.conf plus KONG_* variables and print every problem at once.
 import { Args } from '@oclif/core';
+import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { ExitCode } from '../core/errors.js';
-import { formatProblem, loadConfig, type ConfigProblem } from '../core/config/index.js';
+import { checkReport, loadConfig, type ConfigProblem } from '../core/config/index.js';
 
 export interface CheckResult {
   valid: boolean;
@@ -17,6 +18,7 @@ export default class Check extends BaseCommand {
   static override examples = [
     '<%= config.bin %> check /etc/kong/kong.conf',
     'KONG_ROLE=data_plane <%= config.bin %> check ./kong.conf --json',
+    '<%= config.bin %> check ./kong.conf --v   # also list every setting that is not a default, and its source',
   ];
   static override enableJsonFlag = true;
   static override args = {
@@ -30,13 +32,13 @@ export default class Check extends BaseCommand {
   async run(): Promise<CheckResult> {
     const { args } = await this.parse(Check);
     const loaded = loadConfig({ path: args.conf });
-    const where = loaded.path ?? 'KONG_* environment and defaults';
     if (!loaded.valid) process.exitCode = ExitCode.invalid;
     if (!this.jsonEnabled()) {
-      for (const p of [...loaded.errors, ...loaded.warnings]) this.logToStderr(formatProblem(p));
-      const n = loaded.errors.length;
-      if (loaded.valid) this.log(`configuration at ${where} is valid`);
-      else this.logToStderr(`configuration at ${where} is invalid (${n} error${n === 1 ? '' : 's'})`);
+      const paint = (severity: 'error' | 'warning', label: string) =>
+        severity === 'error' ? chalk.red(label) : chalk.yellow(label);
+      const report = checkReport(loaded, { verbose: this.verbosity() >= 1, paint });
+      report.stderr.forEach((line) => this.logToStderr(line));
+      report.stdout.forEach((line) => this.log(line));
     }
     return { valid: loaded.valid, path: loaded.path, errors: loaded.errors, warnings: loaded.warnings };
   }

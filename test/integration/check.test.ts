@@ -80,6 +80,19 @@ describe('hybrid check', () => {
     assert.match(r.stderr, /Error: database \(env KONG_DATABASE\): only in-memory storage can be used/);
   });
 
+  it('--v also lists the settings that are not defaults, with their source, secrets masked', async () => {
+    const r = await runCli(['check', 'dp-shared.conf', '--v'], {
+      env: { ...ENV, KONG_PG_PASSWORD: 'hunter2' },
+      extendEnv: false,
+      cwd: dir,
+    });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /is valid\nsettings \(not defaults\):\n/);
+    assert.ok(r.stdout.includes(`  role = data_plane  (${join(dir, 'dp-shared.conf')}:4)`), r.stdout);
+    assert.ok(r.stdout.includes('  pg_password = ******  (env KONG_PG_PASSWORD)'), r.stdout);
+    assert.ok(!r.stdout.includes('hunter2'));
+  });
+
   it('a missing file exits 3 and names it', async () => {
     const r = await runCli(['check', 'no-such.conf'], { env: ENV, extendEnv: false, cwd: dir });
     assert.equal(r.exitCode, 3);

@@ -1,5 +1,6 @@
-// Human text for configuration problems: `Error: key (where): message` plus an indented `Hint:` line.
-import type { ConfigProblem } from './types.js';
+// Human text for configuration problems (`Error: key (where): message` + `Hint:`) and for effective settings.
+import { CONFIG_KEYS, KEY_DEFINITIONS, type ConfigKey, type KeyDefinition } from './keys.js';
+import type { ConfigOrigin, ConfigProblem, ConfigSource } from './types.js';
 
 /** Where a problem's value came from: `kong.conf:12`, `env KONG_ROLE`, `default`. */
 export function describeLocation(p: ConfigProblem): string {
@@ -25,4 +26,36 @@ export function formatProblems(
   style: 'labelled' | 'bullet' = 'labelled',
 ): string {
   return problems.map((p) => formatProblem(p, style)).join('\n');
+}
+
+/** One effective setting as an operator reads it: raw value (masked when sensitive), and where it came from. */
+export interface SettingLine {
+  key: string;
+  value: string;
+  source: ConfigSource;
+  where: string;
+}
+
+const MASK = '******';
+
+/**
+ * The keys not left at their default, in table order: what `hybrid check --v` prints.
+ * Passwords and proxy URLs are masked; inline PEM is summarised, never echoed.
+ */
+export function effectiveSettings(
+  origins: Readonly<Record<ConfigKey, ConfigOrigin>>,
+  includeDefaults = false,
+): SettingLine[] {
+  const lines: SettingLine[] = [];
+  for (const key of CONFIG_KEYS) {
+    const o = origins[key];
+    if (o.source === 'default' && !includeDefaults) continue;
+    const def: KeyDefinition<unknown> = KEY_DEFINITIONS[key];
+    let value = o.raw;
+    if (def.sensitive && value !== '') value = MASK;
+    else if (value.includes('-----BEGIN ')) value = '<inline PEM>';
+    const where = describeLocation({ severity: 'warning', code: '', key, message: '', ...o });
+    lines.push({ key, value, source: o.source, where });
+  }
+  return lines;
 }

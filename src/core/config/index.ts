@@ -24,7 +24,13 @@ export {
 export { parseListenList, parseListener, parseHostPort, LISTEN_USAGE } from './listen.js';
 export { parseDpLabels, MAX_LABELS } from './labels.js';
 export { parseCertificateValue, hasPemBlock, type PemKind } from './certificate.js';
-export { formatProblem, formatProblems, describeLocation } from './format.js';
+export {
+  formatProblem,
+  formatProblems,
+  describeLocation,
+  effectiveSettings,
+  type SettingLine,
+} from './format.js';
 export {
   clusterServerName,
   telemetryServerName,
@@ -33,6 +39,7 @@ export {
   DEFAULT_CLUSTER_SERVER_NAME,
 } from './derived.js';
 export { renderConfigReference } from './reference.js';
+export { checkReport, describeConfigSource, type CheckReport } from './report.js';
 export type {
   CertificateValue,
   ConfigOrigin,
