@@ -368,7 +368,7 @@ export const KEY_DEFINITIONS = {
   upstream_keepalive_max_requests: key(
     'proxy',
     number({ integer: true, min: 0, minMessage: 'must be 0 or greater' }),
-    '10000',
+    '1000',
     'Requests served by one upstream keep-alive connection before it is closed; 0 = unlimited.',
   ),
   upstream_keepalive_idle_timeout: key(
@@ -380,8 +380,8 @@ export const KEY_DEFINITIONS = {
   headers: key(
     'proxy',
     list(headerToken, 'comma list of header tokens'),
-    'server_tokens, latency_tokens',
-    'Headers the proxy adds to responses: `server_tokens` (Via, Server), `latency_tokens` (X-Kong-*-Latency), single header names, or `off`.',
+    'server_tokens, latency_tokens, x-kong-request-id',
+    'Headers the proxy adds to responses: `server_tokens` (Via, Server), `latency_tokens` (X-Kong-*-Latency), single header names such as `X-Kong-Request-Id`, or `off`.',
   ),
   trusted_ips: key(
     'proxy',

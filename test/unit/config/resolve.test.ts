@@ -99,9 +99,9 @@ describe('config resolve: sources, defaults, unknown keys', () => {
         config.upstream_keepalive_max_requests,
         config.upstream_keepalive_idle_timeout,
       ],
-      [512, 10000, 60],
+      [512, 1000, 60],
     );
-    assert.deepEqual(config.headers, ['server_tokens', 'latency_tokens']);
+    assert.deepEqual(config.headers, ['server_tokens', 'latency_tokens', 'x-kong-request-id']);
     assert.deepEqual(config.trusted_ips, []);
     assert.equal(config.real_ip_header, 'X-Real-IP');
     for (const k of CONFIG_KEYS) assert.equal(origins[k].source, 'default', k);
