@@ -1,0 +1,178 @@
+// Starts the Admin API on the `admin_listen` addresses and stops it; the one entry point other code calls.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { HybridError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import { AdminApp, consoleAdminLogger, type AdminLogger, type NodeRole } from './app.js';
+import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import type { AdminRoute } from './context.js';
+import { entityRoutes, type AdminSchemaSource } from './entities.js';
+import { defaultNodeInfo, infoRoutes, type NodeInfo, type SchemaDocuments } from './info.js';
+import { tagRoutes } from './tags.js';
+
+/** One `admin_listen` entry, e.g. `127.0.0.1:8001` or `0.0.0.0:8444 ssl`. Port 0 picks a free port. */
+export interface AdminListenAddress {
+  host: string;
+  port: number;
+  ssl?: boolean;
+}
+
+export interface AdminApiOptions {
+  store: Store;
+  /** Addresses to bind (Kong's default is 127.0.0.1:8001). */
+  listen: AdminListenAddress[];
+  /** A data plane refuses every write with 405. Default: traditional. */
+  role?: NodeRole;
+  /** Reported by `/`; missing parts get defaults (this package's version, the OS hostname). */
+  nodeInfo?: Partial<NodeInfo>;
+  /** Certificate and key (PEM) for `ssl` listeners (`admin_ssl_cert`, `admin_ssl_cert_key`). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Routes of other subsystems (e.g. clustering's `/clustering/data-planes`); more via `register`. */
+  routes?: AdminRoute[];
+  /** Field types used to read form bodies, and the documents `/schemas/...` serves. */
+  schemas?: AdminSchemaSource & Partial<SchemaDocuments>;
+  /** Larger bodies are refused with 413. Default 10 MiB, Kong's default. */
+  maxBodyBytes?: number;
+  log?: AdminLogger;
+}
+
+export interface BoundAdminAddress {
+  host: string;
+  port: number;
+  ssl: boolean;
+  /** e.g. `http://127.0.0.1:8001`. */
+  url: string;
+}
+
+export interface AdminApi {
+  addresses: BoundAdminAddress[];
+  /** Adds a route while running; literal path segments take precedence over `:params`. */
+  register(route: AdminRoute): void;
+  close(): Promise<void>;
+}
+
+// src/core/admin and dist/core/admin both sit three levels below the package root.
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listenOn(server: Server, address: AdminListenAddress): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(address.port, address.host);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Binds the Admin API to every `listen` address. Rejects (and binds nothing) when an address is
+ * taken, or an `ssl` listener has no certificate.
+ */
+export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi> {
+  const log = options.log ?? consoleAdminLogger;
+  const role = options.role ?? 'traditional';
+  const nodeInfo: NodeInfo = { ...defaultNodeInfo(PACKAGE_VERSION), ...options.nodeInfo };
+  if (options.listen.length === 0)
+    throw new HybridError('admin_listen_empty', 'admin_listen has no address to bind', {
+      hint: 'Set admin_listen, e.g. admin_listen = 127.0.0.1:8001',
+    });
+  if (options.listen.some((l) => l.ssl) && !options.tls)
+    throw new HybridError('admin_ssl_missing', 'admin_listen has an ssl listener but no certificate', {
+      hint: 'Set admin_ssl_cert and admin_ssl_cert_key, or remove "ssl" from admin_listen.',
+    });
+
+  const app = new AdminApp({
+    role,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    log,
+    serverHeader: `hybrid/${nodeInfo.version}`,
+  });
+  const schemaDocs: SchemaDocuments | undefined =
+    options.schemas?.entity && options.schemas.plugin
+      ? {
+          entity: options.schemas.entity.bind(options.schemas),
+          plugin: options.schemas.plugin.bind(options.schemas),
+        }
+      : undefined;
+  const routes = [
+    ...infoRoutes({
+      store: options.store,
+      nodeInfo,
+      stats: app.stats,
+      patterns: () => app.router.patterns(),
+      schemas: schemaDocs,
+    }),
+    ...entityRoutes(options.store, options.schemas),
+    ...tagRoutes(options.store),
+    ...(options.routes ?? []),
+  ];
+  for (const route of routes) app.register(route);
+
+  const servers: Server[] = [];
+  const addresses: BoundAdminAddress[] = [];
+  try {
+    for (const address of options.listen) {
+      const server = address.ssl
+        ? createHttpsServer({ cert: options.tls!.cert, key: options.tls!.key }, app.handle)
+        : createHttpServer(app.handle);
+      server.on('connection', (socket: Socket) => {
+        app.stats.connectionsAccepted++;
+        app.stats.connectionsActive++;
+        socket.once('close', () => app.stats.connectionsActive--);
+      });
+      servers.push(server);
+      const bound = await listenOn(server, address);
+      const scheme = address.ssl ? 'https' : 'http';
+      addresses.push({
+        host: bound.address,
+        port: bound.port,
+        ssl: Boolean(address.ssl),
+        url: `${scheme}://${urlHost(bound.address)}:${bound.port}`,
+      });
+    }
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    const e = err as NodeJS.ErrnoException;
+    const where = options.listen[servers.length - 1];
+    const label = where ? `${where.host}:${where.port}` : 'admin_listen';
+    throw new HybridError('admin_listen_failed', `could not bind the Admin API to ${label}: ${e.message}`, {
+      hint:
+        e.code === 'EADDRINUSE'
+          ? 'Another process uses this port: stop it or change admin_listen.'
+          : 'Check the admin_listen address.',
+      cause: err,
+    });
+  }
+  log.info(`listening on ${addresses.map((a) => a.url).join(', ')} (role ${role})`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    addresses,
+    register: (route) => app.register(route),
+    close: () => {
+      closing ??= Promise.all(servers.map(closeServer)).then(() => log.info('stopped'));
+      return closing;
+    },
+  };
+}

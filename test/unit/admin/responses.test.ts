@@ -1,0 +1,106 @@
+// DAO errors mapped to Kong's HTTP statuses and bodies; the data plane's refusal; `/tags` cursors.
+import assert from 'node:assert/strict';
+import {
+  daoErrorResponse,
+  dataPlaneWriteRefused,
+  httpStatusForDaoCode,
+} from '../../../src/core/admin/responses.js';
+import { decodeTagCursor, encodeTagCursor, tagRows } from '../../../src/core/admin/tags.js';
+import { maskSensitive } from '../../../src/core/admin/info.js';
+
+describe('admin responses', () => {
+  it("maps DAO codes to Kong's statuses", () => {
+    assert.equal(httpStatusForDaoCode(2), 400);
+    assert.equal(httpStatusForDaoCode(5), 409);
+    assert.equal(httpStatusForDaoCode(6), 404);
+    assert.equal(httpStatusForDaoCode(8), 500);
+    assert.equal(httpStatusForDaoCode(12), 405);
+  });
+
+  it('keeps code, name, message and fields of a DAO error and nothing else', () => {
+    const err = Object.assign(new Error('UNIQUE violation detected on \'{name="s1"}\''), {
+      code: 5,
+      name: 'unique constraint violation',
+      fields: { name: 's1' },
+      stack: 'secret stack',
+    });
+    assert.deepEqual(daoErrorResponse(err), {
+      status: 409,
+      body: {
+        code: 5,
+        name: 'unique constraint violation',
+        message: 'UNIQUE violation detected on \'{name="s1"}\'',
+        fields: { name: 's1' },
+      },
+    });
+  });
+
+  it('does not take other errors for DAO errors', () => {
+    assert.equal(daoErrorResponse(new Error('boom')), null);
+    assert.equal(daoErrorResponse(Object.assign(new Error('x'), { code: 'ENOENT' })), null);
+    assert.equal(daoErrorResponse({ code: 99, message: 'x' }), null);
+  });
+
+  it("refuses writes on a data plane with Kong's DB-less body", () => {
+    assert.deepEqual(dataPlaneWriteRefused('POST', 'routes'), {
+      status: 405,
+      body: {
+        code: 12,
+        name: 'operation unsupported',
+        message: "cannot create 'routes' entities when not using a database",
+      },
+    });
+    assert.match(
+      (dataPlaneWriteRefused('DELETE', undefined).body as { message: string }).message,
+      /disabled on data planes/,
+    );
+  });
+
+  it('round-trips /tags cursors and refuses forged ones', () => {
+    const cursor = { entity: 3, storeOffset: 'abc', skip: 2 };
+    assert.deepEqual(decodeTagCursor(encodeTagCursor(cursor)), cursor);
+    assert.deepEqual(decodeTagCursor(encodeTagCursor({ entity: 0, skip: 0 })), {
+      entity: 0,
+      skip: 0,
+      storeOffset: undefined,
+    });
+    for (const bad of [
+      '',
+      'xyz',
+      Buffer.from('[99,null,0]').toString('base64url'),
+      Buffer.from('[0,1,0]').toString('base64url'),
+    ])
+      assert.equal(decodeTagCursor(bad), null);
+  });
+
+  it('turns an entity into one row per tag', () => {
+    const row = { id: 'i', created_at: 1, tags: ['a', 'b'] };
+    assert.deepEqual(tagRows('services', row), [
+      { entity_name: 'services', entity_id: 'i', tag: 'a' },
+      { entity_name: 'services', entity_id: 'i', tag: 'b' },
+    ]);
+    assert.deepEqual(tagRows('services', row, 'b'), [{ entity_name: 'services', entity_id: 'i', tag: 'b' }]);
+    assert.deepEqual(tagRows('services', { ...row, tags: null }), []);
+  });
+
+  it('masks secrets in the configuration served by /', () => {
+    assert.deepEqual(
+      maskSensitive({
+        pg_password: 'hunter2',
+        pg_user: 'kong',
+        cluster_cert_key: '/etc/kong/cluster.key',
+        cluster_cert: '-----BEGIN PRIVATE KEY-----x',
+        admin_listen: ['127.0.0.1:8001'],
+        pg_ssl: false,
+      }),
+      {
+        pg_password: '******',
+        pg_user: 'kong',
+        cluster_cert_key: '******',
+        cluster_cert: '******',
+        admin_listen: ['127.0.0.1:8001'],
+        pg_ssl: false,
+      },
+    );
+  });
+});
