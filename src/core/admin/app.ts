@@ -112,6 +112,8 @@ export class AdminApp {
       if (err instanceof BodyTooLarge) {
         response = { status: 413, body: { message: 'Request size limit exceeded' } };
         res.setHeader('Connection', 'close');
+      } else if (req.destroyed || res.destroyed) {
+        return; // The client went away mid-request: nobody to answer, nothing wrong on our side.
       } else {
         response = daoErrorResponse(err) ?? unexpected();
         if (response.status >= 500)

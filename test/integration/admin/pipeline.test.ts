@@ -94,7 +94,7 @@ describe('admin HTTP pipeline', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ paths: ['/a'] }),
     });
-    assert.deepEqual((await json.json()).args, { paths: ['/a'] });
+    assert.deepEqual(((await json.json()) as { args: unknown }).args, { paths: ['/a'] });
 
     const form = await fetch(`${base}/echo/x`, {
       method: 'PATCH',
@@ -115,7 +115,7 @@ describe('admin HTTP pipeline', () => {
     multipart.append('name', 'n1');
     multipart.append('cert', new Blob(['PEM DATA']), 'cert.pem');
     const mp = await fetch(`${base}/echo/x`, { method: 'PUT', body: multipart });
-    assert.deepEqual((await mp.json()).args, { name: 'n1', cert: 'PEM DATA' });
+    assert.deepEqual(((await mp.json()) as { args: unknown }).args, { name: 'n1', cert: 'PEM DATA' });
   });
 
   it("answers Kong's 400 for a JSON body it cannot parse, and 415 for other media types", async () => {
