@@ -112,7 +112,7 @@ export class AdminApp {
       if (err instanceof BodyTooLarge) {
         response = { status: 413, body: { message: 'Request size limit exceeded' } };
         res.setHeader('Connection', 'close');
-      } else if (req.destroyed || res.destroyed) {
+      } else if (res.destroyed || req.socket.destroyed) {
         return; // The client went away mid-request: nobody to answer, nothing wrong on our side.
       } else {
         response = daoErrorResponse(err) ?? unexpected();

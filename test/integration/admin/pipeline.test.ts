@@ -30,6 +30,13 @@ async function serve(role: NodeRole, errors: string[] = []): Promise<{ base: str
     handler: () => ok({ done: true }),
   });
   app.register({
+    method: 'POST',
+    path: '/boom',
+    handler: () => {
+      throw new Error('bug after the body was read');
+    },
+  });
+  app.register({
     method: 'GET',
     path: '/boom',
     handler: () => {
@@ -151,6 +158,16 @@ describe('admin HTTP pipeline', () => {
     assert.deepEqual(await res.json(), { message: 'An unexpected error occurred' });
     assert.match(errors.join('\n'), /GET \/boom failed: Error: bug/);
     assert.equal((await fetch(`${base}/echo/fixed`)).status, 200);
+  });
+
+  it('answers a failure that happens after the body was read', async () => {
+    const res = await fetch(`${base}/boom`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 500);
   });
 });
 
