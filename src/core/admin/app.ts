@@ -149,6 +149,8 @@ export class AdminApp {
           : HTTP_METHODS.filter((m) => this.router.match(m, url.pathname).kind === 'found');
       return methodNotAllowed(allowed);
     }
+    // No entity is named with a NUL character (and PostgreSQL cannot even compare one): not found.
+    if (Object.values(match.params).some((p) => p.includes('\u0000'))) return notFound();
     const target = match.handler;
     const httpMethod: HttpMethod = method === 'HEAD' ? 'GET' : method;
 

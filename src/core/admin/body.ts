@@ -69,6 +69,48 @@ export function parseMultipart(raw: Buffer, boundary: string): Array<[string, st
   }
 }
 
+/**
+ * The path of the first string (key or value) holding a NUL character, or null. No entity field may
+ * contain one, and PostgreSQL cannot store one: refusing it here keeps it from becoming a 500.
+ */
+export function findNulCharacter(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '@entity' : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNulCharacter(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const here = path ? `${path}.${key}` : key;
+      if (key.includes('\u0000')) return here;
+      const found = findNulCharacter(item, here);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function nulError(field: string): ParsedBody {
+  return {
+    kind: 'error',
+    status: 400,
+    body: {
+      code: 2,
+      name: 'schema violation',
+      message: `schema violation (${field}: must not contain NUL characters)`,
+      fields: { [field]: 'must not contain NUL characters' },
+    },
+  };
+}
+
+function formArgs(args: Record<string, unknown>): ParsedBody {
+  const nul = findNulCharacter(args);
+  return nul ? nulError(nul) : { kind: 'form', args };
+}
+
 function isEmptyBody(raw: Buffer): boolean {
   return raw.length === 0;
 }
@@ -89,11 +131,13 @@ export function parseBody(contentType: string | undefined, raw: Buffer): ParsedB
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       return { kind: 'error', status: 400, body: { message: 'JSON body must be an object' } };
+    const nul = findNulCharacter(value);
+    if (nul) return nulError(nul);
     return { kind: 'json', args: value as Record<string, unknown> };
   }
   if (type === FORM_TYPE) {
     try {
-      return { kind: 'form', args: decodeForm(new URLSearchParams(raw.toString('utf8'))) };
+      return formArgs(decodeForm(new URLSearchParams(raw.toString('utf8'))));
     } catch (err) {
       if (err instanceof FormDecodeError) return formError(err);
       throw err;
@@ -104,7 +148,7 @@ export function parseBody(contentType: string | undefined, raw: Buffer): ParsedB
     const pairs = boundary ? parseMultipart(raw, boundary) : null;
     if (!pairs) return { kind: 'error', status: 400, body: { message: 'Cannot parse multipart body' } };
     try {
-      return { kind: 'form', args: decodeForm(pairs) };
+      return formArgs(decodeForm(pairs));
     } catch (err) {
       if (err instanceof FormDecodeError) return formError(err);
       throw err;

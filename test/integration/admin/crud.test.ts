@@ -199,6 +199,16 @@ for (const engine of adminEngines()) {
         });
       });
 
+      it('no 500 for NUL characters, which no field may hold and PostgreSQL cannot store', async () => {
+        await unchangedBy(async () => {
+          const body = await t.http.post('/consumers', { username: 'nul\u0000user' });
+          assert.equal(body.status, 400, body.text);
+          assert.equal((body.json as { name: string }).name, 'schema violation');
+          assert.deepEqual((await t.http.get('/consumers/a%00b')).json, { message: 'Not found' });
+          assert.equal((await t.http.put('/consumers/a%00b', { custom_id: 'x' })).status, 404);
+        });
+      });
+
       it('405 for a method the path does not allow', async () => {
         const res = await t.http.delete('/services');
         assert.equal(res.status, 405);

@@ -1,6 +1,11 @@
 // Request bodies by content type: JSON, urlencoded and multipart forms, and Kong's refusals.
 import assert from 'node:assert/strict';
-import { multipartBoundary, parseBody, parseMultipart } from '../../../src/core/admin/body.js';
+import {
+  findNulCharacter,
+  multipartBoundary,
+  parseBody,
+  parseMultipart,
+} from '../../../src/core/admin/body.js';
 
 const buf = (s: string) => Buffer.from(s, 'utf8');
 
@@ -81,5 +86,23 @@ describe('admin request bodies', () => {
       status: 400,
       body: { message: 'Cannot parse multipart body' },
     });
+  });
+
+  it('refuses NUL characters anywhere in the arguments, naming the field', () => {
+    assert.equal(findNulCharacter({ a: ['x', { b: 'ok' }] }), null);
+    assert.equal(findNulCharacter({ a: ['x', { b: 'n\u0000' }] }), 'a[1].b');
+    assert.equal(findNulCharacter({ 'k\u0000': 1 }), 'k\u0000');
+    assert.deepEqual(parseBody('application/json', buf('{"username":"a\\u0000b"}')), {
+      kind: 'error',
+      status: 400,
+      body: {
+        code: 2,
+        name: 'schema violation',
+        message: 'schema violation (username: must not contain NUL characters)',
+        fields: { username: 'must not contain NUL characters' },
+      },
+    });
+    const form = parseBody('application/x-www-form-urlencoded', buf('tags[]=a%00'));
+    assert.equal(form.kind === 'error' && form.status, 400);
   });
 });
