@@ -123,6 +123,10 @@ for (const engine of adminEngines()) {
           ((await t.http.get(`/certificates/${certificate.id}/snis`)).json as Page).data.length,
           1,
         );
+        // Kong names a certificate by any of its SNIs too.
+        assert.equal(((await t.http.get('/certificates/kids.example.com')).json as Row).id, certificate.id);
+        const tagged = await t.http.patch('/certificates/kids.example.com', { tags: ['by-sni'] });
+        assert.deepEqual((tagged.json as Row).tags, ['by-sni']);
 
         const consumer = (await t.http.post('/consumers', { username: 'kid' })).json as Row;
         const cred = await t.http.post('/consumers/kid/key-auth', { key: 'kid-key' });
