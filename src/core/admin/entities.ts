@@ -1,4 +1,5 @@
 // Kong's generated entity endpoints: collections, entities by id or name, nested and foreign-key paths.
+import { ENTITIES } from '../store/entities/index.js';
 import type { EntityName, EntityRow, Store } from '../store/types.js';
 import type { AdminRequest, AdminRoute } from './context.js';
 import { inferRecord, type RecordShape } from './infer.js';
@@ -23,6 +24,7 @@ export interface EntityEndpoint {
   path: string;
   /** Path segment under a parent when it differs, e.g. `key-auth` in `/consumers/{c}/key-auth`. */
   nestedPath?: string;
+  /** The store's foreign keys of this entity: each gives nested and parent-seen-from-child paths. */
   foreign: ForeignKey[];
   /** False for targets: Kong reaches them only through their upstream. */
   topLevel: boolean;
@@ -30,45 +32,26 @@ export interface EntityEndpoint {
   scopedKey?: string;
 }
 
-/** The entity endpoints, as Kong generates them from each schema's foreign keys. */
-export const ENTITY_ENDPOINTS: readonly EntityEndpoint[] = [
-  { entity: 'services', path: 'services', foreign: [], topLevel: true },
-  { entity: 'routes', path: 'routes', foreign: [{ field: 'service', parent: 'services' }], topLevel: true },
-  { entity: 'consumers', path: 'consumers', foreign: [], topLevel: true },
-  {
-    entity: 'plugins',
-    path: 'plugins',
-    foreign: [
-      { field: 'route', parent: 'routes' },
-      { field: 'service', parent: 'services' },
-      { field: 'consumer', parent: 'consumers' },
-    ],
-    topLevel: true,
-  },
-  { entity: 'upstreams', path: 'upstreams', foreign: [], topLevel: true },
-  {
-    entity: 'targets',
-    path: 'targets',
-    foreign: [{ field: 'upstream', parent: 'upstreams' }],
-    topLevel: false,
-    scopedKey: 'target',
-  },
-  { entity: 'certificates', path: 'certificates', foreign: [], topLevel: true },
-  {
-    entity: 'snis',
-    path: 'snis',
-    foreign: [{ field: 'certificate', parent: 'certificates' }],
-    topLevel: true,
-  },
-  { entity: 'ca_certificates', path: 'ca_certificates', foreign: [], topLevel: true },
-  {
-    entity: 'keyauth_credentials',
-    path: 'key-auths',
-    nestedPath: 'key-auth',
-    foreign: [{ field: 'consumer', parent: 'consumers' }],
-    topLevel: true,
-  },
+type PathSpec = Omit<EntityEndpoint, 'foreign'>;
+
+/** Admin API paths of each entity, as Kong names them; the nesting follows the store's foreign keys. */
+const PATHS: readonly PathSpec[] = [
+  { entity: 'services', path: 'services', topLevel: true },
+  { entity: 'routes', path: 'routes', topLevel: true },
+  { entity: 'consumers', path: 'consumers', topLevel: true },
+  { entity: 'plugins', path: 'plugins', topLevel: true },
+  { entity: 'upstreams', path: 'upstreams', topLevel: true },
+  { entity: 'targets', path: 'targets', topLevel: false, scopedKey: 'target' },
+  { entity: 'certificates', path: 'certificates', topLevel: true },
+  { entity: 'snis', path: 'snis', topLevel: true },
+  { entity: 'ca_certificates', path: 'ca_certificates', topLevel: true },
+  { entity: 'keyauth_credentials', path: 'key-auths', nestedPath: 'key-auth', topLevel: true },
 ];
+
+export const ENTITY_ENDPOINTS: readonly EntityEndpoint[] = PATHS.map((spec) => ({
+  ...spec,
+  foreign: ENTITIES[spec.entity].foreign.map((fk) => ({ field: fk.field, parent: fk.reference })),
+}));
 
 export function endpointFor(entity: EntityName): EntityEndpoint {
   const spec = ENTITY_ENDPOINTS.find((e) => e.entity === entity);
@@ -112,30 +95,16 @@ export function entityRoutes(store: Store, schemas?: AdminSchemaSource): AdminRo
       ? store.get(entity, key)
       : null;
 
-  /** A child of `parent` by id, or (for targets) by its name within that parent. */
-  const findChild = async (
-    spec: EntityEndpoint,
-    fk: ForeignKey,
-    parent: EntityRow,
-    key: string,
-  ): Promise<EntityRow | null> => {
-    if (spec.scopedKey && !UUID.test(key)) {
-      let offset: string | undefined;
-      do {
-        const page = await store.list(spec.entity, {
-          size: 1000,
-          offset,
-          parent: { field: fk.field, id: parent.id },
-        });
-        const found = page.data.find((row) => row[spec.scopedKey!] === key);
-        if (found) return found;
-        offset = page.offset;
-      } while (offset !== undefined);
-      return null;
-    }
-    const child = await store.get(spec.entity, key);
-    return child && foreignId(child, fk.field) === parent.id ? child : null;
+  /** Kong also names a certificate by one of its SNIs: `/certificates/example.com`. */
+  const entityKey = async (entity: EntityName, key: string): Promise<string> => {
+    if (entity !== 'certificates' || UUID.test(key)) return key;
+    const sni = await store.get('snis', key);
+    return sni ? (foreignId(sni, 'certificate') ?? key) : key;
   };
+
+  /** A child of `parent` by id or endpoint key (a target by `host:port`), only if it belongs to it. */
+  const findChild = (spec: EntityEndpoint, fk: ForeignKey, parent: EntityRow, key: string) =>
+    store.get(spec.entity, key, { parent: { field: fk.field, id: parent.id } });
 
   const routes: AdminRoute[] = [];
   const add = (
@@ -167,18 +136,19 @@ export function entityRoutes(store: Store, schemas?: AdminSchemaSource): AdminRo
       );
 
       add('GET', item, entity, async (req) => {
-        const row = await store.get(entity, req.params.key!);
+        const row = await store.get(entity, await entityKey(entity, req.params.key!));
         return row ? ok(row) : notFound();
       });
       add('PUT', item, entity, async (req) =>
         ok(await store.upsert(entity, req.params.key!, typedArgs(entity, req))),
       );
       add('PATCH', item, entity, async (req) => {
-        const existing = await existingForTyping(entity, req.params.key!, req);
-        return ok(await store.update(entity, req.params.key!, typedArgs(entity, req, existing)));
+        const key = await entityKey(entity, req.params.key!);
+        const existing = await existingForTyping(entity, key, req);
+        return ok(await store.update(entity, key, typedArgs(entity, req, existing)));
       });
       add('DELETE', item, entity, async (req) => {
-        await store.delete(entity, req.params.key!);
+        await store.delete(entity, await entityKey(entity, req.params.key!));
         return noContent();
       });
     }

@@ -7,7 +7,8 @@ import { notFound, ok } from './responses.js';
 
 export interface PluginInfo {
   version: string;
-  priority: number;
+  /** Execution priority, once the plugin's handler is known (Kong reports it). */
+  priority?: number;
 }
 
 /** What `/` reports about this node; the start-up code fills it from the configuration. */

@@ -10,6 +10,8 @@ import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import type { AdminRoute } from './context.js';
 import { entityRoutes, type AdminSchemaSource } from './entities.js';
 import { defaultNodeInfo, infoRoutes, type NodeInfo, type SchemaDocuments } from './info.js';
+import { bundledPlugins, storeSchemas } from './schemas.js';
+import { badRequest } from './responses.js';
 import { tagRoutes } from './tags.js';
 
 /** One `admin_listen` entry, e.g. `127.0.0.1:8001` or `0.0.0.0:8444 ssl`. Port 0 picks a free port. */
@@ -31,8 +33,8 @@ export interface AdminApiOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Routes of other subsystems (e.g. clustering's `/clustering/data-planes`); more via `register`. */
   routes?: AdminRoute[];
-  /** Field types used to read form bodies, and the documents `/schemas/...` serves. */
-  schemas?: AdminSchemaSource & Partial<SchemaDocuments>;
+  /** Field types used to read form bodies, and the documents `/schemas/...` serves (default: the store's). */
+  schemas?: AdminSchemaSource & SchemaDocuments;
   /** Larger bodies are refused with 413. Default 10 MiB, Kong's default. */
   maxBodyBytes?: number;
   log?: AdminLogger;
@@ -85,6 +87,13 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Kong's answer on a node that is not a control plane; on one, clustering registers the real route. */
+const notAControlPlane: AdminRoute = {
+  method: 'GET',
+  path: '/clustering/data-planes',
+  handler: () => badRequest('this endpoint is only available on a control plane (role = control_plane)'),
+};
+
 /**
  * Binds the Admin API to every `listen` address. Rejects (and binds nothing) when an address is
  * taken, or an `ssl` listener has no certificate.
@@ -92,7 +101,12 @@ function closeServer(server: Server): Promise<void> {
 export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi> {
   const log = options.log ?? consoleAdminLogger;
   const role = options.role ?? 'traditional';
-  const nodeInfo: NodeInfo = { ...defaultNodeInfo(PACKAGE_VERSION), ...options.nodeInfo };
+  const given = Object.fromEntries(
+    Object.entries(options.nodeInfo ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<NodeInfo>;
+  const nodeInfo: NodeInfo = { ...defaultNodeInfo(PACKAGE_VERSION), ...given };
+  if (given.plugins === undefined) nodeInfo.plugins = bundledPlugins(nodeInfo.version);
+  const schemas = options.schemas ?? storeSchemas;
   if (options.listen.length === 0)
     throw new HybridError('admin_listen_empty', 'admin_listen has no address to bind', {
       hint: 'Set admin_listen, e.g. admin_listen = 127.0.0.1:8001',
@@ -108,23 +122,17 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     log,
     serverHeader: `hybrid/${nodeInfo.version}`,
   });
-  const schemaDocs: SchemaDocuments | undefined =
-    options.schemas?.entity && options.schemas.plugin
-      ? {
-          entity: options.schemas.entity.bind(options.schemas),
-          plugin: options.schemas.plugin.bind(options.schemas),
-        }
-      : undefined;
   const routes = [
     ...infoRoutes({
       store: options.store,
       nodeInfo,
       stats: app.stats,
       patterns: () => app.router.patterns(),
-      schemas: schemaDocs,
+      schemas,
     }),
-    ...entityRoutes(options.store, options.schemas),
+    ...entityRoutes(options.store, schemas),
     ...tagRoutes(options.store),
+    ...(role === 'control_plane' ? [] : [notAControlPlane]),
     ...(options.routes ?? []),
   ];
   for (const route of routes) app.register(route);

@@ -29,7 +29,8 @@ export const tag: Field = {
 };
 export const tags: Field = { type: 'set', elements: tag };
 
-const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+// Kong accepts '_' in host names (its guides name an upstream `example_upstream` and point a service at it).
+const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$/;
 function hostnameError(v: string, wildcard: boolean): string | null {
   if (isIP(v)) return null;
   if (v.startsWith('[') && v.endsWith(']') && isIP(v.slice(1, -1)) === 6) return null;

@@ -1,44 +1,43 @@
 // DAO errors mapped to Kong's HTTP statuses and bodies; the data plane's refusal; `/tags` cursors.
 import assert from 'node:assert/strict';
+import { daoErrorResponse, dataPlaneWriteRefused } from '../../../src/core/admin/responses.js';
 import {
-  daoErrorResponse,
-  dataPlaneWriteRefused,
-  httpStatusForDaoCode,
-} from '../../../src/core/admin/responses.js';
+  invalidSize,
+  notFound,
+  referencedBy,
+  StoreError,
+  StoreErrorCode,
+  uniqueViolation,
+} from '../../../src/core/store/errors.js';
 import { decodeTagCursor, encodeTagCursor, tagRows } from '../../../src/core/admin/tags.js';
 import { maskSensitive } from '../../../src/core/admin/info.js';
 
 describe('admin responses', () => {
-  it("maps DAO codes to Kong's statuses", () => {
-    assert.equal(httpStatusForDaoCode(2), 400);
-    assert.equal(httpStatusForDaoCode(5), 409);
-    assert.equal(httpStatusForDaoCode(6), 404);
-    assert.equal(httpStatusForDaoCode(8), 500);
-    assert.equal(httpStatusForDaoCode(12), 405);
-  });
-
-  it('keeps code, name, message and fields of a DAO error and nothing else', () => {
-    const err = Object.assign(new Error('UNIQUE violation detected on \'{name="s1"}\''), {
-      code: 5,
-      name: 'unique constraint violation',
-      fields: { name: 's1' },
-      stack: 'secret stack',
-    });
-    assert.deepEqual(daoErrorResponse(err), {
+  it('answers a store error with its Kong status and body, nothing else', () => {
+    assert.deepEqual(daoErrorResponse(uniqueViolation({ name: 's1' })), {
       status: 409,
       body: {
         code: 5,
         name: 'unique constraint violation',
-        message: 'UNIQUE violation detected on \'{name="s1"}\'',
+        message: `UNIQUE violation detected on '{name="s1"}'`,
         fields: { name: 's1' },
       },
     });
+    assert.equal(daoErrorResponse(notFound({ id: 'x' }))?.status, 404);
+    assert.equal(daoErrorResponse(referencedBy('routes', 'services'))?.status, 400);
+    assert.deepEqual(daoErrorResponse(invalidSize()), {
+      status: 400,
+      body: { code: 9, name: 'invalid size', message: 'size must be an integer between 1 and 1000' },
+    });
+    assert.equal(daoErrorResponse(new StoreError(StoreErrorCode.DATABASE_ERROR, 'disk full'))?.status, 500);
   });
 
-  it('does not take other errors for DAO errors', () => {
+  it('does not take other errors for store errors', () => {
     assert.equal(daoErrorResponse(new Error('boom')), null);
-    assert.equal(daoErrorResponse(Object.assign(new Error('x'), { code: 'ENOENT' })), null);
-    assert.equal(daoErrorResponse({ code: 99, message: 'x' }), null);
+    assert.equal(
+      daoErrorResponse(Object.assign(new Error('x'), { code: 5, name: 'unique constraint violation' })),
+      null,
+    );
   });
 
   it("refuses writes on a data plane with Kong's DB-less body", () => {
