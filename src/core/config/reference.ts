@@ -69,6 +69,8 @@ export function renderConfigReference(): string {
     '- `cluster_dp_labels` only on data planes; `cluster_ocsp` only on a pki control plane (a warning elsewhere).',
     '- `ssl_cert`/`ssl_cert_key` (and the `admin_`/`status_` pairs) must be given in equal numbers.',
     '- `declarative_config` is only loaded with `database = off` (a warning otherwise).',
+    '- No two listeners the role opens may share a port on overlapping addresses (control plane: admin, status,',
+    '  cluster, telemetry; data plane and traditional: proxy, admin, status).',
   );
   return `${out.join('\n')}\n`;
 }

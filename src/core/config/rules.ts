@@ -1,6 +1,7 @@
 // Cross-key rules for each role (hybrid certificates, CP vs DP duties), modelled on Kong's messages; pure.
 import type { ConfigKey, HybridConfig } from './keys.js';
-import type { ConfigOrigin, ConfigProblem, ProblemSeverity } from './types.js';
+import { isIP } from 'node:net';
+import type { ConfigOrigin, ConfigProblem, Listener, ProblemSeverity } from './types.js';
 
 export interface RuleInput {
   config: HybridConfig;
@@ -170,5 +171,53 @@ export function checkRules({ config, origins, invalid }: RuleInput): ConfigProbl
       error(keyName, `${cert} was specified ${certs} times while ${keyName} was specified ${keys} times`);
   }
 
+  problems.push(...listenerConflicts({ config, origins, invalid }));
+  return problems;
+}
+
+type ListenKey =
+  'proxy_listen' | 'admin_listen' | 'status_listen' | 'cluster_listen' | 'cluster_telemetry_listen';
+
+/** The listeners a node of this role opens. */
+export function activeListenKeys(role: HybridConfig['role']): ListenKey[] {
+  if (role === 'control_plane')
+    return ['admin_listen', 'status_listen', 'cluster_listen', 'cluster_telemetry_listen'];
+  return ['proxy_listen', 'admin_listen', 'status_listen'];
+}
+
+/** Two sockets collide when the ports match and one address covers the other (`::` is dual-stack on Linux). */
+function overlaps(a: Listener, b: Listener): boolean {
+  if (a.port !== b.port) return false;
+  if (a.host === b.host || a.host === '::' || b.host === '::') return true;
+  const v4Wildcard = (x: Listener, y: Listener) => x.host === '0.0.0.0' && isIP(y.host) !== 6;
+  return v4Wildcard(a, b) || v4Wildcard(b, a);
+}
+
+/** A port opened twice (within one key or across keys) would fail to bind at start; say so now. */
+function listenerConflicts({ config, origins, invalid }: RuleInput): ConfigProblem[] {
+  if (invalid.has('role')) return [];
+  const seen: { key: ListenKey; listener: Listener }[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const key of activeListenKeys(config.role)) {
+    if (invalid.has(key)) continue;
+    for (const listener of config[key]) {
+      const clash = seen.find((s) => overlaps(s.listener, listener));
+      if (clash) {
+        const other =
+          clash.key === key ? 'another entry of the same key' : `${clash.key} (${clash.listener.listener})`;
+        problems.push(
+          problemAt(
+            origins,
+            key,
+            'error',
+            'config_listen_conflict',
+            `${listener.listener} uses port ${listener.port}, already taken by ${other}`,
+            'Give every listener its own port (or distinct, non-wildcard addresses).',
+          ),
+        );
+      }
+      seen.push({ key, listener });
+    }
+  }
   return problems;
 }

@@ -274,6 +274,58 @@ describe('config role rules', () => {
     ]);
   });
 
+  describe('listener port conflicts', () => {
+    it('a port opened by two listeners of the role is an error naming both', () => {
+      const { problems } = resolve(['admin_listen = 127.0.0.1:8000', 'status_listen = 0.0.0.0:8443']);
+      assert.deepEqual(problems.map(brief), [
+        [
+          'error',
+          'admin_listen',
+          '127.0.0.1:8000 uses port 8000, already taken by proxy_listen (0.0.0.0:8000 reuseport backlog=16384)',
+        ],
+        [
+          'error',
+          'status_listen',
+          '0.0.0.0:8443 uses port 8443, already taken by proxy_listen (0.0.0.0:8443 http2 ssl reuseport backlog=16384)',
+        ],
+      ]);
+      assert.equal(problems[0]!.code, 'config_listen_conflict');
+      assert.equal(problems[1]!.line, 2);
+    });
+
+    it('within one key, and across IPv6 any-address, but not on distinct specific addresses', () => {
+      const same = resolve(['status_listen = 127.0.0.1:8100, 127.0.0.1:8100 ssl']);
+      assert.deepEqual(
+        same.problems.map((p) => p.message),
+        ['127.0.0.1:8100 ssl uses port 8100, already taken by another entry of the same key'],
+      );
+      const v6 = resolve(['status_listen = [::]:8001']);
+      assert.deepEqual(
+        v6.problems.map((p) => p.key),
+        ['status_listen'],
+      );
+      const distinct = resolve(['admin_listen = 127.0.0.1:9001', 'status_listen = 127.0.0.2:9001']);
+      assert.deepEqual(distinct.problems, []);
+      const v6v4 = resolve(['admin_listen = [::1]:9001', 'status_listen = 0.0.0.0:9001']);
+      assert.deepEqual(v6v4.problems, []);
+    });
+
+    it('only the listeners the role opens count (a control plane ignores proxy_listen)', () => {
+      const cp = resolve(['role = control_plane', ...SHARED, 'proxy_listen = 0.0.0.0:8005']);
+      assert.deepEqual(
+        cp.problems.map((p) => [p.severity, p.key]),
+        [['warning', 'proxy_listen']],
+      );
+      const cpClash = resolve(['role = control_plane', ...SHARED, 'cluster_telemetry_listen = 0.0.0.0:8005']);
+      assert.deepEqual(
+        cpClash.problems.map((p) => [p.severity, p.key]),
+        [['error', 'cluster_telemetry_listen']],
+      );
+      const dp = resolve(['role = data_plane', 'database = off', ...SHARED, 'cluster_listen = 0.0.0.0:8000']);
+      assert.deepEqual(dp.problems, []);
+    });
+  });
+
   it("pairs listener certificates and keys (Kong's messages)", () => {
     const certOnly = resolve(['ssl_cert = cluster.crt']);
     assert.deepEqual(certOnly.problems.map(brief), [
