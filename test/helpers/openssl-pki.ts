@@ -16,6 +16,7 @@
 import { execa } from 'execa';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { waitUntil } from './wait.js';
 
 export type KeyType = 'ec-p256' | 'ec-p384' | 'rsa';
 export type Eku = 'serverAuth' | 'clientAuth' | 'OCSPSigning' | 'codeSigning' | 'emailProtection';
@@ -253,4 +254,71 @@ function extensionsText(spec: CertSpec, selfSigned: boolean): string {
     );
   if (spec.ocspUrl) lines.push(`authorityInfoAccess = OCSP;URI:${spec.ocspUrl}`);
   return `${lines.join('\n')}\n`;
+}
+
+export interface OcspResponder {
+  url: string;
+  pid: number;
+  /** Stops the responder by its PID and waits for it to exit. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `openssl ocsp` as a real responder for certificates issued by `ca`, answering from the CA's
+ * index.txt, on `port` (reached at 127.0.0.1). The response is signed by `signer` (default: the CA itself; pass a
+ * certificate with EKU OCSPSigning issued by the CA for a delegated responder, or any other for a rogue one).
+ * Resolves once the port accepts connections.
+ */
+export async function startOcspResponder(
+  ca: Issued,
+  port: number,
+  signer: Issued = ca,
+): Promise<OcspResponder> {
+  // OpenSSL 3.0 takes only a number for -port and listens on every interface; clients use 127.0.0.1.
+  const child = execa(
+    'openssl',
+    [
+      'ocsp',
+      '-index',
+      join(ca.caDir, 'index.txt'),
+      '-port',
+      String(port),
+      '-CA',
+      ca.certPath,
+      '-rsigner',
+      signer.certPath,
+      '-rkey',
+      signer.keyPath,
+      '-ndays',
+      '1',
+      '-ignore_err',
+    ],
+    { reject: false, stdin: 'ignore' },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('openssl ocsp did not start');
+  let exited = false;
+  const early = child.then((result) => {
+    exited = true;
+    throw new Error(`openssl ocsp exited (${result.exitCode}): ${String(result.stderr)}`);
+  });
+  early.catch(() => undefined);
+  // Readiness is its own announcement: a bare TCP probe (connect, close) wedges OpenSSL 3.0's responder.
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await Promise.race([
+    early,
+    waitUntil(() => stderr.includes('waiting for OCSP client connections'), {
+      message: `openssl ocsp on port ${port}`,
+      timeoutMs: 10_000,
+    }),
+  ]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    stop: async () => {
+      if (!exited) process.kill(pid, 'SIGTERM');
+      await child;
+    },
+  };
 }
