@@ -39,6 +39,7 @@ export {
   DEFAULT_CLUSTER_SERVER_NAME,
 } from './derived.js';
 export { renderConfigReference } from './reference.js';
+export { activeListenKeys } from './rules.js';
 export { checkReport, describeConfigSource, type CheckReport } from './report.js';
 export type {
   CertificateValue,

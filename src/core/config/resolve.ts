@@ -1,10 +1,9 @@
-// Merges defaults, file entries and KONG_* variables (env > file > default), parses every key and applies the role rules.
+// Merges defaults, file entries, KONG_* variables and command flags (cli > env > file > default), parses every key, applies the role rules.
 import { dirname } from 'node:path';
 import {
   CONFIG_KEYS,
   KEY_ALIASES,
   KEY_DEFINITIONS,
-  envName,
   isConfigKey,
   type ConfigKey,
   type HybridConfig,
@@ -151,5 +150,3 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
 
   return { config: typed, problems, origins };
 }
-
-export { envName };
