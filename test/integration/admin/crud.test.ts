@@ -250,6 +250,13 @@ for (const engine of adminEngines()) {
         const offset = await t.http.get('/services?offset=garbage!!');
         assert.equal(offset.status, 400, offset.text);
         assert.equal((offset.json as { code: number }).code, 7);
+        // A well-formed cursor around a value no id can be (PostgreSQL cannot even compare a NUL byte).
+        for (const forged of ['\u0000', 'not-an-id', '']) {
+          const cursor = Buffer.from(JSON.stringify([forged])).toString('base64url');
+          const res = await t.http.get(`/services?offset=${cursor}`);
+          assert.equal(res.status, 400, res.text);
+          assert.equal((res.json as { name: string }).name, 'invalid offset');
+        }
       });
     });
 

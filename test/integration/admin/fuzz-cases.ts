@@ -134,7 +134,7 @@ export function fuzzCases(seed: number, count: number, ctx: FuzzContext): RawReq
       );
     if (chance(0.4))
       parts.push(
-        `offset=${encodeURIComponent(pick([garbageString().slice(0, 500), 'AAAA', '!!!', Buffer.from('["x",1]').toString('base64')]))}`,
+        `offset=${encodeURIComponent(pick([garbageString().slice(0, 500), 'AAAA', '!!!', Buffer.from('["x",1]').toString('base64'), Buffer.from('["\\u0000"]').toString('base64url')]))}`,
       );
     if (chance(0.4))
       parts.push(

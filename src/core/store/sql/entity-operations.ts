@@ -49,7 +49,8 @@ export const encodeOffset = (id: string) => Buffer.from(JSON.stringify([id])).to
 function decodeOffset(offset: string): string {
   try {
     const value = JSON.parse(Buffer.from(offset, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
+    // Cursors hold a row id: anything else (a NUL byte, say) must not reach the database as a 500.
+    if (Array.isArray(value) && value.length === 1 && isUuid(value[0])) return value[0];
   } catch {
     // falls through to the error below
   }
