@@ -77,6 +77,8 @@ export interface StoreTransaction extends EntityOperations {
    * insert or replace by id, in bulk. Database constraints still apply.
    */
   bulkWrite(entity: EntityName, rows: EntityRow[]): Promise<void>;
+  /** Every row of every entity as this transaction sees it. */
+  snapshot(): Promise<Snapshot>;
 }
 
 /** Every row of every entity, each collection ordered by id: the input of export. */

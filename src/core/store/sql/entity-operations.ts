@@ -1,7 +1,7 @@
 // The entity rules on top of SQL, shared by both engines: validation, keys, references, cascades, paging, tags.
 import { randomUUID } from 'node:crypto';
 import { isUuid, validate, type ErrorTree } from '../../schema/schema.js';
-import { ENTITIES, referencesTo, type EntityDefinition } from '../entities/index.js';
+import { ENTITIES, ENTITY_ORDER, referencesTo, type EntityDefinition } from '../entities/index.js';
 import {
   invalidOffset,
   invalidSize,
@@ -14,7 +14,15 @@ import {
   StoreErrorCode,
   uniqueViolation,
 } from '../errors.js';
-import type { EntityName, EntityRow, GetOptions, ListOptions, Page, StoreTransaction } from '../types.js';
+import type {
+  EntityName,
+  EntityRow,
+  GetOptions,
+  ListOptions,
+  Page,
+  Snapshot,
+  StoreTransaction,
+} from '../types.js';
 import type { SqlClient } from './driver.js';
 import { keyColumns, q, rowValues } from './tables.js';
 
@@ -326,6 +334,15 @@ export class EntityOperationsOnSql implements StoreTransaction {
     const page: Page = { data };
     if (rows.length > size) page.offset = encodeOffset(data[data.length - 1]!.id);
     return page;
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const entities = {} as Snapshot;
+    for (const name of ENTITY_ORDER) {
+      const rows = await this.client.query(`SELECT body FROM ${q(name)} ORDER BY id`);
+      entities[name] = rows.map((r) => JSON.parse(String(r.body)) as EntityRow);
+    }
+    return entities;
   }
 
   async bulkWrite(entity: EntityName, rows: EntityRow[]): Promise<void> {

@@ -1,5 +1,5 @@
 // The Store on any SQL engine: each write is one transaction that bumps the config version; subscribers hear of it.
-import { ENTITY_ORDER } from '../entities/index.js';
+import { HybridError } from '../../errors.js';
 import { StoreError, StoreErrorCode } from '../errors.js';
 import type {
   ChangeListener,
@@ -14,7 +14,6 @@ import type {
 } from '../types.js';
 import type { SqlClient, SqlDriver } from './driver.js';
 import { EntityOperationsOnSql } from './entity-operations.js';
-import { q } from './tables.js';
 
 export async function readVersion(client: SqlClient): Promise<number> {
   const rows = await client.query(`SELECT value FROM hybrid_meta WHERE key = 'config_version'`);
@@ -23,7 +22,8 @@ export async function readVersion(client: SqlClient): Promise<number> {
 
 /** Wraps engine failures that are not ours (lost connection, disk full…) as Kong's DATABASE_ERROR. */
 function asStoreError(err: unknown): unknown {
-  if (err instanceof StoreError) return err;
+  // Our own errors (StoreError, or a caller's HybridError thrown inside a transaction) pass unchanged.
+  if (err instanceof HybridError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const unique = /UNIQUE constraint failed|duplicate key value violates unique constraint/i.test(message);
   if (unique)
@@ -122,14 +122,10 @@ export class SqlStore implements Store {
 
   snapshot(): Promise<{ version: number; entities: Snapshot }> {
     return this.driver
-      .read(async (client) => {
-        const entities = {} as Snapshot;
-        for (const name of ENTITY_ORDER) {
-          const rows = await client.query(`SELECT body FROM ${q(name)} ORDER BY id`);
-          entities[name] = rows.map((r) => JSON.parse(String(r.body)) as EntityRow);
-        }
-        return { version: await readVersion(client), entities };
-      })
+      .read(async (client) => ({
+        entities: await new EntityOperationsOnSql(client).snapshot(),
+        version: await readVersion(client),
+      }))
       .catch((err: unknown) => {
         throw asStoreError(err);
       });
