@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { FileError } from '../errors.js';
 import { ENTITY_ORDER } from '../store/entities/index.js';
+import { openStore, type StoreOptions } from '../store/index.js';
 import type { Store } from '../store/types.js';
+import { readDeclarativeFile } from './parse.js';
 import { DeclarativeInvalidError } from './errors.js';
 import { serializeDeclarative, toDeclarative, type DeclarativeFormat } from './export.js';
 import { planImport } from './plan.js';
@@ -88,4 +90,43 @@ function countRows(rows: Record<string, unknown[]>): EntityCounts {
       .filter(([, list]) => list.length > 0)
       .map(([e, list]) => [e, list.length]),
   );
+}
+
+/** `config db_import FILE`: open the store, import the file in one transaction, close. */
+export async function importFile(
+  options: StoreOptions,
+  path: string,
+): Promise<ImportResult & { file: string }> {
+  const doc = readDeclarativeFile(path);
+  const store = await openStore(options.engine === 'postgres' ? { ...options, listen: false } : options);
+  try {
+    return { file: path, ...(await importDeclarative(store, doc, path)) };
+  } finally {
+    await store.close();
+  }
+}
+
+/** `config db_export [FILE]`: the export as text, written to FILE when given. */
+export async function exportFile(
+  options: StoreOptions,
+  target: { path?: string; format: DeclarativeFormat; force?: boolean },
+): Promise<{ version: number; file: string | null; text: string; entities: EntityCounts }> {
+  const store = await openStore(options.engine === 'postgres' ? { ...options, listen: false } : options);
+  try {
+    const { version, doc } = await exportDeclarative(store);
+    if (target.path) writeDeclarativeFile(target.path, doc, target.format, target.force);
+    const entities = Object.fromEntries(
+      Object.entries(doc)
+        .filter(([k]) => !k.startsWith('_'))
+        .map(([k, v]) => [k, (v as unknown[]).length]),
+    );
+    return { version, file: target.path ?? null, text: serializeDeclarative(doc, target.format), entities };
+  } finally {
+    await store.close();
+  }
+}
+
+/** `config parse FILE`: read and validate without a store. */
+export function parseFile(path: string): ValidationSummary & { file: string } {
+  return { file: path, ...validateDeclarative(readDeclarativeFile(path), path) };
 }

@@ -51,9 +51,9 @@ export interface StoreConfigKeys {
   pg_host?: string;
   pg_port?: number;
   pg_user?: string;
-  pg_password?: string;
+  pg_password?: string | null;
   pg_database?: string;
-  pg_schema?: string;
+  pg_schema?: string | null;
   pg_ssl?: boolean;
   pg_ssl_verify?: boolean;
   pg_timeout?: number;
