@@ -31,6 +31,8 @@ interface Item {
   input: Record<string, unknown>;
   /** Foreign fields: a parent item (nesting) or what the file wrote (name, id, `{id}`, `{name}`). */
   refs: Record<string, Item | unknown>;
+  /** Known once identified, even when the item is invalid, so its children are still checked. */
+  id?: string;
   row?: EntityRow;
   failed?: boolean;
 }
@@ -192,9 +194,9 @@ export function planImport(
         if (!(fk.field in item.refs)) continue;
         const ref = item.refs[fk.field];
         if (isItem(ref)) {
-          if (!ref.row)
-            item.failed = true; // the parent's own problem is already reported
-          else resolved[fk.field] = { id: ref.row.id };
+          // An invalid parent is reported on its own; its children are still checked against its id.
+          if (!ref.id) item.failed = true;
+          else resolved[fk.field] = { id: ref.id };
           continue;
         }
         const id = resolveReference(fk.reference, ref, stored, inFile);
@@ -220,6 +222,7 @@ export function planImport(
         id = previous?.id ?? uuidV5(`${entity}|${canonicalJson(candidate)}`);
         previous ??= stored[entity].byId.get(id);
       }
+      item.id = id;
       // A generated key-auth key is kept across imports.
       if (entity === 'keyauth_credentials' && candidate.key == null && previous) candidate.key = previous.key;
       const { updated_at: fileUpdatedAt, ...withoutUpdated } = candidate;
