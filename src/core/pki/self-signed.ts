@@ -42,13 +42,18 @@ export interface SelfSignedPair {
 
 /** An EC secp384r1 key and a self-signed X.509 v3 certificate for CN=kong_clustering, valid from `now` for `days`. */
 export function generateSharedModePair(days: number, now: Date = new Date()): SelfSignedPair {
+  return generateSelfSigned(SHARED_MODE_COMMON_NAME, days, now);
+}
+
+/** An EC secp384r1 key and a self-signed X.509 v3 certificate for CN=`commonName`. */
+export function generateSelfSigned(commonName: string, days: number, now: Date = new Date()): SelfSignedPair {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
   // Whole seconds: X.509 times carry no fractions, and notAfter - notBefore must be exactly `days`.
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + days * 86_400_000);
 
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const name = sequence(set(sequence(objectIdentifier(OID.commonName), utf8String(SHARED_MODE_COMMON_NAME))));
+  const name = sequence(set(sequence(objectIdentifier(OID.commonName), utf8String(commonName))));
   const signatureAlgorithm = sequence(objectIdentifier(OID.ecdsaWithSha384));
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01; // positive and non-zero, as RFC 5280 requires

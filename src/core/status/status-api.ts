@@ -1,0 +1,42 @@
+// The status listener (status_listen): /status for liveness and counters, /status/ready for load balancers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EMPTY_CONFIG_HASH } from '../cluster/protocol.js';
+
+export interface StatusSource {
+  /** Hash of the configuration being served, or null when none is loaded. */
+  configHash(): string | null;
+  /** Open client connections across this node's listeners. */
+  activeConnections(): number;
+}
+
+export function statusHandler(source: StatusSource) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(res, 405, { message: 'Method not allowed' });
+    if (path === '/status') {
+      const memory = process.memoryUsage();
+      return json(res, 200, {
+        server: { connections_active: source.activeConnections() },
+        memory: { rss: memory.rss, heap_used: memory.heapUsed },
+        configuration_hash: source.configHash() ?? EMPTY_CONFIG_HASH,
+      });
+    }
+    if (path === '/status/ready') {
+      return source.configHash() === null
+        ? json(res, 503, { message: 'no configuration available (empty configuration present)' })
+        : json(res, 200, { message: 'ready' });
+    }
+    return json(res, 404, { message: 'Not found' });
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
