@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startAdminApi } from '../../src/core/admin/index.js';
@@ -17,6 +19,8 @@ const { values } = parseArgs({
     count: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '1' },
     baseline: { type: 'boolean', default: false },
+    /** Internal: run only the server side (the benchmark starts itself with it as a child process). */
+    serve: { type: 'string' },
   },
 });
 const COUNT = Number(values.count);
@@ -97,29 +101,83 @@ async function phase(
   };
 }
 
-async function run(engine: 'sqlite' | 'postgres'): Promise<PhaseResult[]> {
-  let store: Store;
-  let cleanup: () => Promise<void>;
+/** A fresh store of `engine` (temp SQLite file or throwaway PostgreSQL schema) and its removal. */
+async function freshStore(
+  engine: 'sqlite' | 'postgres',
+): Promise<{ store: Store; cleanup: () => Promise<void> }> {
   if (engine === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'hybrid-bench-admin-'));
-    store = await openStore({ engine: 'sqlite', path: join(dir, 'hybrid.sqlite') });
-    cleanup = () => rm(dir, { recursive: true, force: true });
-  } else {
-    const schema = `hybrid_bench_${randomBytes(4).toString('hex')}`;
-    store = await openStore({ engine: 'postgres', ...PG, schema, listen: false }, { migrate: true });
-    cleanup = async () => {
+    const store = await openStore({ engine: 'sqlite', path: join(dir, 'hybrid.sqlite') });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `hybrid_bench_${randomBytes(4).toString('hex')}`;
+  const store = await openStore({ engine: 'postgres', ...PG, schema, listen: false }, { migrate: true });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
       const client = new pg.Client(PG);
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
-    };
-  }
+    },
+  };
+}
+
+/**
+ * Server side: the Admin API on a fresh store in this process; prints its port, stops on stdin EOF.
+ * The benchmark runs it as a child process so that, as with curl, client and server do not share a thread.
+ */
+async function serve(engine: 'sqlite' | 'postgres'): Promise<void> {
+  const { store, cleanup } = await freshStore(engine);
   const api = await startAdminApi({
     store,
     listen: [{ host: '127.0.0.1', port: 0 }],
     log: { info: () => {}, warn: () => {}, error: (m) => console.error(`[admin] ${m}`) },
   });
-  const port = api.addresses[0]!.port;
+  console.log(JSON.stringify({ port: api.addresses[0]!.port }));
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.on('end', resolve));
+  await api.close();
+  await cleanup();
+}
+
+/** Starts `serve` in a child process and waits for its port. */
+async function spawnServer(
+  engine: 'sqlite' | 'postgres',
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--serve', engine], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`admin server exited (${code}) before listening`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
+
+async function run(engine: 'sqlite' | 'postgres'): Promise<PhaseResult[]> {
+  const server = await spawnServer(engine);
+  const port = server.port;
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const results: PhaseResult[] = [];
@@ -146,24 +204,32 @@ async function run(engine: 'sqlite' | 'postgres'): Promise<PhaseResult[]> {
       ),
     );
     if (BASELINE) {
-      // The same creates straight on the store, in another collection namespace: what the API adds.
-      results.push(
-        await phase('services (store, no HTTP)', COUNT, async (i) => {
-          await store.insert('services', {
-            name: `direct-${i}`,
-            url: `http://upstream-${i % 50}.internal:8080/api`,
-          });
-          return 201;
-        }),
-      );
+      // The same creates straight on a store of the same engine, without HTTP: what the API adds.
+      const { store, cleanup } = await freshStore(engine);
+      try {
+        results.push(
+          await phase('services (store, no HTTP)', COUNT, async (i) => {
+            await store.insert('services', {
+              name: `svc-${i}`,
+              url: `http://upstream-${i % 50}.internal:8080/api`,
+            });
+            return 201;
+          }),
+        );
+      } finally {
+        await cleanup();
+      }
     }
     return results;
   } finally {
     agent.destroy();
-    await api.close();
-    await store.close();
-    await cleanup();
+    await server.stop();
   }
+}
+
+if (values.serve) {
+  await serve(values.serve as 'sqlite' | 'postgres');
+  process.exit(0);
 }
 
 const engines: Array<'sqlite' | 'postgres'> =
