@@ -1,5 +1,6 @@
 // One Admin API request from socket to answer: route, refuse writes on data planes, read the body, run, reply.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatAccessLine } from './access-log.js';
 import { parseBody } from './body.js';
 import type { AdminHandler, AdminRequest, AdminRoute } from './context.js';
 import {
@@ -46,6 +47,8 @@ export interface AdminAppOptions {
   log: AdminLogger;
   /** Value of the `Server` header (Kong sends `kong/<version>`). */
   serverHeader: string;
+  /** Receives one line per answered request (nginx combined format, like Kong's admin_access.log). */
+  accessLog?: (line: string) => void;
 }
 
 const WRITE_METHODS = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -198,6 +201,21 @@ export class AdminApp {
     res.writeHead(response.status, headers);
     if (req.method === 'HEAD') res.end();
     else res.end(payload);
+    if (this.options.accessLog) {
+      this.options.accessLog(
+        formatAccessLine({
+          remoteAddress: req.socket.remoteAddress ?? '',
+          time: new Date(),
+          method: req.method ?? '-',
+          url: req.url ?? '-',
+          httpVersion: req.httpVersion,
+          status: response.status,
+          bytes: req.method === 'HEAD' || payload === undefined ? 0 : Buffer.byteLength(payload),
+          referer: req.headers.referer,
+          userAgent: req.headers['user-agent'],
+        }),
+      );
+    }
     if (response.status === 413) {
       // The rest of an oversized body is never read: close instead of draining it.
       res.on('finish', () => req.socket.destroy());

@@ -38,6 +38,8 @@ export interface AdminApiOptions {
   /** Larger bodies are refused with 413. Default 10 MiB, Kong's default. */
   maxBodyBytes?: number;
   log?: AdminLogger;
+  /** One line per request in nginx's combined format, e.g. appended to `<prefix>/logs/admin_access.log`. */
+  accessLog?: (line: string) => void;
 }
 
 export interface BoundAdminAddress {
@@ -121,6 +123,7 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     log,
     serverHeader: `hybrid/${nodeInfo.version}`,
+    accessLog: options.accessLog,
   });
   const routes = [
     ...infoRoutes({

@@ -20,6 +20,7 @@ describe(`startAdminApi (${engine})`, function () {
 
   it('binds every listen address and reports them; close() frees them', async () => {
     const lines: string[] = [];
+    const access: string[] = [];
     const api = await startAdminApi({
       store,
       listen: [
@@ -27,6 +28,7 @@ describe(`startAdminApi (${engine})`, function () {
         { host: '127.0.0.1', port: 0 },
       ],
       log: { ...quiet, info: (m) => lines.push(m) },
+      accessLog: (line) => access.push(line),
     });
     assert.equal(api.addresses.length, 2);
     for (const address of api.addresses) {
@@ -38,6 +40,8 @@ describe(`startAdminApi (${engine})`, function () {
       lines.join('\n'),
       /listening on http:\/\/127\.0\.0\.1:\d+, http:\/\/127\.0\.0\.1:\d+ \(role traditional\)/,
     );
+    assert.equal(access.length, 2);
+    assert.match(access[0]!, /^127\.0\.0\.1 - - \[.+\] "GET \/status HTTP\/1\.1" 200 \d+ "-" "/);
     await api.close();
     await api.close();
     await assert.rejects(fetch(`${api.addresses[0]!.url}/status`));

@@ -11,6 +11,7 @@ import {
 } from '../../../src/core/store/errors.js';
 import { decodeTagCursor, encodeTagCursor, tagRows } from '../../../src/core/admin/tags.js';
 import { maskSensitive } from '../../../src/core/admin/info.js';
+import { formatAccessLine } from '../../../src/core/admin/access-log.js';
 
 describe('admin responses', () => {
   it('answers a store error with its Kong status and body, nothing else', () => {
@@ -100,6 +101,42 @@ describe('admin responses', () => {
         admin_listen: ['127.0.0.1:8001'],
         pg_ssl: false,
       },
+    );
+  });
+});
+
+describe('admin access log', () => {
+  it("writes nginx's combined format, in UTC", () => {
+    assert.equal(
+      formatAccessLine({
+        remoteAddress: '127.0.0.1',
+        time: new Date(Date.UTC(2026, 10, 26, 9, 5, 1)),
+        method: 'POST',
+        url: '/services?x=1',
+        httpVersion: '1.1',
+        status: 201,
+        bytes: 312,
+        userAgent: 'curl/8.5.0',
+      }),
+      '127.0.0.1 - - [26/Nov/2026:09:05:01 +0000] "POST /services?x=1 HTTP/1.1" 201 312 "-" "curl/8.5.0"',
+    );
+  });
+
+  it('escapes quotes and control characters so a request cannot forge a line', () => {
+    const line = formatAccessLine({
+      remoteAddress: '',
+      time: new Date(0),
+      method: 'GET',
+      url: '/x"\n127.0.0.1 - - fake',
+      httpVersion: '1.1',
+      status: 404,
+      bytes: 0,
+      userAgent: 'a"b',
+    });
+    assert.equal(line.split('\n').length, 1);
+    assert.match(
+      line,
+      /^- - - \[01\/Jan\/1970:00:00:00 \+0000\] "GET \/x\\x22\\x0a127\.0\.0\.1 - - fake HTTP\/1\.1" 404 0 "-" "a\\x22b"$/,
     );
   });
 });
