@@ -20,6 +20,7 @@ export default class Start extends BaseCommand {
     foreground: Flags.boolean({
       description: 'Stay in the foreground (containers, systemd); same as daemon = off.',
     }),
+    'run-migrations': Flags.boolean({ description: 'Apply pending PostgreSQL migrations before serving.' }),
     'daemon-child': Flags.boolean({
       hidden: true,
       description: 'Internal: the process a daemonising start spawns.',
@@ -28,7 +29,9 @@ export default class Start extends BaseCommand {
 
   async run(): Promise<DaemonStarted | void> {
     const { flags } = await this.parse(Start);
-    const { config, record, warnings } = prepareLaunch({ conf: flags.conf, prefix: flags.prefix });
+    const launch = prepareLaunch({ conf: flags.conf, prefix: flags.prefix });
+    const { config, warnings } = launch;
+    const record = { ...launch.record, runMigrations: flags['run-migrations'] };
     if (flags['daemon-child']) {
       // Errors go back to the waiting parent, which prints them; this process only exits.
       return runForeground({

@@ -46,6 +46,7 @@ export async function startDaemon(
     '-p',
     layout.root,
     ...(record.confPath ? ['-c', record.confPath] : []),
+    ...(record.runMigrations ? ['--run-migrations'] : []),
   ];
   const existing = await runningPid(layout.pidFile);
   if (existing !== null) throw alreadyRunning(layout.pidFile, existing);

@@ -1,5 +1,8 @@
 // A running node in its role: binds the role's listeners, and stops or reloads them on request.
+import { hostname } from 'node:os';
+import { startAdminApi, type AdminApi } from '../admin/index.js';
 import type { HybridConfig } from '../config/index.js';
+import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
 import { EMPTY_CONFIG_HASH } from '../cluster/protocol.js';
 import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
 import { answerNoRoute } from '../proxy/empty-proxy.js';
@@ -10,6 +13,8 @@ import type { PrefixLayout } from './prefix.js';
 
 export interface NodeContext {
   config: HybridConfig;
+  /** Apply pending PostgreSQL migrations before serving (`start --run-migrations`). */
+  runMigrations?: boolean;
   layout: PrefixLayout;
   nodeId: string;
   logger: Logger;
@@ -25,6 +30,8 @@ export interface RunningNode {
 export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   const { config, logger } = ctx;
   const servers: BoundServer[] = [];
+  let store: Store | undefined;
+  let admin: AdminApi | undefined;
   const endpoints: string[] = [];
   const record = (name: string, bound: BoundServer[]) => {
     servers.push(...bound);
@@ -50,17 +57,41 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
       }
       logger.notice(`data plane ${ctx.nodeId} serving an empty configuration (hash ${EMPTY_CONFIG_HASH})`);
     } else {
-      logger.notice(`${config.role} ${ctx.nodeId} started`);
+      store = await openStore(storeOptionsFromConfig(config), { migrate: ctx.runMigrations ?? false });
+      logger.notice(`${config.role} ${ctx.nodeId} using the ${store.engine} store`);
+      admin = await startAdminFor(ctx, store);
+      for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
     }
   } catch (err) {
-    await closeServers(servers, 0);
+    await closeAll(0);
     throw err;
   }
 
-  return {
-    endpoints,
-    stop: async (graceMs) => {
-      await closeServers(servers, graceMs);
-    },
-  };
+  async function closeAll(graceMs: number): Promise<void> {
+    await Promise.all([closeServers(servers, graceMs), admin?.close()]);
+    await store?.close();
+  }
+
+  return { endpoints, stop: closeAll };
+}
+
+/** The Admin API of a control plane (or traditional node) on admin_listen, logging under [admin]. */
+async function startAdminFor(ctx: NodeContext, store: Store): Promise<AdminApi> {
+  const { config, logger } = ctx;
+  const log = logger.child('admin');
+  const needsTls = config.admin_listen.some((l) => l.ssl);
+  const tls = needsTls ? await defaultTlsFor(ctx, 'admin') : undefined;
+  return startAdminApi({
+    store,
+    listen: config.admin_listen.map((l) => ({ host: l.host, port: l.port, ssl: l.ssl })),
+    role: config.role,
+    nodeInfo: { node_id: ctx.nodeId, hostname: hostname() },
+    tls: tls ? { cert: firstPem(tls.cert), key: firstPem(tls.key) } : undefined,
+    log: { info: log.info, warn: log.warn, error: log.error },
+  });
+}
+
+function firstPem(value: unknown): string {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : String(first);
 }

@@ -13,6 +13,8 @@ export interface LaunchRecord {
   env: Record<string, string>;
   cwd: string;
   prefix: string;
+  /** `start --run-migrations`: apply pending database migrations before serving. */
+  runMigrations?: boolean;
   /** Set by `hybrid reload`; echoed in the acknowledgement. */
   requestId?: string;
 }

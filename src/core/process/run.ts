@@ -41,7 +41,7 @@ export async function runForeground(options: ForegroundOptions): Promise<void> {
   try {
     const nodeId = await readOrCreateNodeId(layout.nodeIdFile);
     await writeLaunchRecord(layout, options.launch);
-    node = await startNode({ config, layout, nodeId, logger });
+    node = await startNode({ config, layout, nodeId, logger, runMigrations: options.launch.runMigrations });
     for (const endpoint of node.endpoints) logger.notice(`listening: ${endpoint}`);
     options.onReady?.({ type: 'ready', pid: process.pid, nodeId, endpoints: node.endpoints });
     await untilStopped(node, layout, logger, config);
