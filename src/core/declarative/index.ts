@@ -98,7 +98,7 @@ export async function importFile(
   path: string,
 ): Promise<ImportResult & { file: string }> {
   const doc = readDeclarativeFile(path);
-  const store = await openStore(options.engine === 'postgres' ? { ...options, listen: false } : options);
+  const store = await openStore({ ...options, listen: false });
   try {
     return { file: path, ...(await importDeclarative(store, doc, path)) };
   } finally {
@@ -111,7 +111,7 @@ export async function exportFile(
   options: StoreOptions,
   target: { path?: string; format: DeclarativeFormat; force?: boolean },
 ): Promise<{ version: number; file: string | null; text: string; entities: EntityCounts }> {
-  const store = await openStore(options.engine === 'postgres' ? { ...options, listen: false } : options);
+  const store = await openStore({ ...options, listen: false });
   try {
     const { version, doc } = await exportDeclarative(store);
     if (target.path) writeDeclarativeFile(target.path, doc, target.format, target.force);

@@ -1,21 +1,31 @@
 // Reading a decK file (YAML or JSON) into a document, with syntax errors located by line.
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import yaml from 'js-yaml';
 import { FileError } from '../errors.js';
 import { DeclarativeInvalidError } from './errors.js';
 
 /** Parses YAML (JSON is YAML too); a syntax error names the line and column. */
 export function parseDeclarativeText(text: string, source = 'input'): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0)
-    throw new DeclarativeInvalidError(
-      source,
-      doc.errors.map((e) => ({
-        path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
-    );
-  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  // JSON files skip the YAML reader: same result, many times faster for large exports.
+  if (/^\s*\{/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // not strict JSON after all: let the YAML reader locate the problem
+    }
+  }
+  try {
+    return yaml.load(text, { filename: source, json: false });
+  } catch (err) {
+    if (!(err instanceof yaml.YAMLException)) throw err;
+    const mark = err.mark as { line?: number; column?: number } | undefined;
+    throw new DeclarativeInvalidError(source, [
+      {
+        path: mark?.line !== undefined ? `line ${mark.line + 1}, column ${(mark.column ?? 0) + 1}` : '',
+        message: err.reason ?? err.message,
+      },
+    ]);
+  }
 }
 
 export function readDeclarativeFile(path: string): unknown {

@@ -354,6 +354,8 @@ function findByNaturalKey(
 
 /** Equal apart from updated_at: then the import leaves the row alone. */
 function sameContent(a: EntityRow, b: EntityRow): boolean {
+  // Rows are built in schema field order, so plain JSON usually decides; key order is only a fallback.
+  if (JSON.stringify({ ...a, updated_at: 0 }) === JSON.stringify({ ...b, updated_at: 0 })) return true;
   const { updated_at: _a, ...restA } = a;
   const { updated_at: _b, ...restB } = b;
   return canonicalJson(restA) === canonicalJson(restB);

@@ -57,7 +57,8 @@ export const isUuid = (value: unknown): value is string => typeof value === 'str
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const clone = <T>(v: T): T => (v === undefined ? v : (structuredClone(v) as T));
+// Defaults are shared: arrays and records are copied so one row cannot change another's.
+const clone = <T>(v: T): T => (typeof v === 'object' && v !== null ? (structuredClone(v) as T) : v);
 
 const TYPE_NAMES: Record<FieldType, string> = {
   string: 'expected a string',

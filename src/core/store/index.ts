@@ -20,6 +20,8 @@ export interface SqliteStoreOptions {
   engine: 'sqlite';
   /** Database file; `:memory:` for a throwaway store. */
   path: string;
+  /** Watch for other processes' commits to the file (default true); one-shot commands turn it off. */
+  listen?: boolean;
 }
 
 export interface PostgresStoreOptions extends Partial<PostgresOptions> {
@@ -142,7 +144,7 @@ export async function openStore(
       );
     }
     const store = new SqlStore(driver);
-    if (options.engine === 'postgres' && options.listen !== false) await store.listenForOthers();
+    if (options.listen !== false) await store.listenForOthers();
     return store;
   } catch (err) {
     await driver.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../../src/core/store/index.js';
 import { makeTempDir } from '../../helpers/tmp.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { storeContract } from './contract.js';
 
 storeContract('sqlite', async () => {
@@ -33,6 +34,27 @@ describe('sqlite store file', () => {
       await store.close();
       assert.ok(existsSync(`${path}-wal`) || existsSync(path));
     } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
+describe('sqlite change feed across processes', () => {
+  it('a store hears commits made to the same file by another connection', async () => {
+    const tmp = await makeTempDir();
+    const path = join(tmp.dir, 'hybrid.sqlite');
+    const listening = await openStore({ engine: 'sqlite', path });
+    const writer = await openStore({ engine: 'sqlite', path, listen: false });
+    try {
+      const heard: number[] = [];
+      listening.onChange((v) => heard.push(v));
+      await writer.insert('consumers', { username: 'from-elsewhere' });
+      await waitUntil(() => heard.includes(1), { message: 'the version written by the other connection' });
+      await listening.insert('consumers', { username: 'local' });
+      assert.deepEqual(heard, [1, 2]);
+    } finally {
+      await writer.close();
+      await listening.close();
       await tmp.cleanup();
     }
   });

@@ -4,6 +4,8 @@ export type Row = Record<string, unknown>;
 
 /** A connection inside a transaction. SQL uses `?` placeholders; engines translate. */
 export interface SqlClient {
+  /** For the rare statement the two dialects spell differently. */
+  readonly engine: 'sqlite' | 'postgres';
   query(sql: string, params?: unknown[]): Promise<Row[]>;
   run(sql: string, params?: unknown[]): Promise<void>;
 }

@@ -44,6 +44,7 @@ export function clientConfig(options: PostgresOptions): pg.ClientConfig {
 }
 
 const wrap = (client: pg.PoolClient | pg.Client): SqlClient => ({
+  engine: 'postgres',
   query: async (sql, params = []) => (await client.query(numbered(sql), params as unknown[])).rows as Row[],
   run: async (sql, params = []) => {
     await client.query(numbered(sql), params as unknown[]);

@@ -4,12 +4,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Row, SqlClient, SqlDriver } from './driver.js';
 
+/** How often a listening SQLite store looks for other processes' commits. */
+export const SQLITE_WATCH_INTERVAL_MS = 500;
+
 export class SqliteDriver implements SqlDriver {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly client: SqlClient;
+  private watcher?: NodeJS.Timeout;
+  private readonly listeners: ((version: number) => void)[] = [];
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -19,6 +24,7 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.client = {
+      engine: 'sqlite',
       query: async (sql, params = []) => this.prepare(sql).all(...(params as unknown[]).map(bind)) as Row[],
       run: async (sql, params = []) => {
         this.prepare(sql).run(...(params as unknown[]).map(bind));
@@ -82,9 +88,34 @@ export class SqliteDriver implements SqlDriver {
 
   async announce(): Promise<void> {}
 
-  async subscribe(): Promise<void> {}
+  /**
+   * Another process (e.g. `hybrid config db_import`) may write the same file. SQLite has no
+   * notifications, so while someone listens, PRAGMA data_version (which only moves on other
+   * connections' commits) is checked twice a second and the version read when it moved.
+   */
+  async subscribe(listener: (version: number) => void): Promise<void> {
+    if (this.watcher) {
+      this.listeners.push(listener);
+      return;
+    }
+    this.listeners.push(listener);
+    let seen = this.db.pragma('data_version', { simple: true }) as number;
+    this.watcher = setInterval(() => {
+      void this.exclusive(async () => {
+        if (!this.db.open) return;
+        const now = this.db.pragma('data_version', { simple: true }) as number;
+        if (now === seen) return;
+        seen = now;
+        const row = this.prepare(`SELECT value FROM hybrid_meta WHERE key = 'config_version'`).get() as
+          { value: number } | undefined;
+        if (row) for (const l of this.listeners) l(Number(row.value));
+      }).catch(() => undefined);
+    }, SQLITE_WATCH_INTERVAL_MS);
+    this.watcher.unref();
+  }
 
   async close(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
     await this.exclusive(async () => this.db.close());
   }
 }
