@@ -1,7 +1,6 @@
-// Parses one X.509 certificate into the facts the checks need (Node crypto for keys/signatures, pkijs for extensions).
+// Parses one X.509 certificate into the facts the checks need (Node crypto for keys/signatures, asn1js for extensions).
 import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 
 /** What a caller may hand over as a certificate: DER bytes, PEM text, Node's X509Certificate, or a TLS peer object. */
 export type CertificateInput = Buffer | Uint8Array | string | X509Certificate | { raw: Buffer };
@@ -24,8 +23,6 @@ export const OID = {
 export interface ParsedCertificate {
   der: Buffer;
   x509: X509Certificate;
-  /** pkijs view, kept for OCSP request building. */
-  pkijs: pkijs.Certificate;
   /** One-line subject, e.g. "CN=dp1, O=Example". */
   subject: string;
   issuer: string;
@@ -41,7 +38,7 @@ export interface ParsedCertificate {
   /** extendedKeyUsage OIDs; undefined when the extension is absent (which is not the same as empty). */
   extKeyUsage?: string[];
   sanDns: string[];
-  /** IP SANs in canonical text form (Node's net formatting). */
+  /** IP SANs in text form. */
   sanIp: string[];
   ocspUrls: string[];
   subjectKeyId?: string;
@@ -63,31 +60,62 @@ function toDer(input: CertificateInput): Buffer {
   return input.raw;
 }
 
-const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as Uint8Array).toString('hex');
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const ascii = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
+
+/** Children of a constructed ASN.1 value (empty for anything else). */
+function children(block: asn1js.AsnType | undefined): asn1js.AsnType[] {
+  const value = (block as asn1js.Constructed | undefined)?.valueBlock?.value;
+  return Array.isArray(value) ? (value as asn1js.AsnType[]) : [];
+}
+
+/** Content bytes of a primitive value (OCTET STRING, implicitly tagged strings, BIT STRING payload). */
+function content(block: asn1js.AsnType | undefined): Uint8Array {
+  return (block as asn1js.Primitive | undefined)?.valueBlock?.valueHexView ?? new Uint8Array();
+}
+
+const isContext = (block: asn1js.AsnType, tag: number): boolean =>
+  block.idBlock.tagClass === 3 && block.idBlock.tagNumber === tag;
+
+function decode(bytes: Uint8Array): asn1js.AsnType {
+  const parsed = asn1js.fromBER(bytes);
+  if (parsed.offset === -1) throw new Error(parsed.result.error || 'bad DER');
+  return parsed.result;
+}
+
+function toDate(block: asn1js.AsnType | undefined): Date {
+  if (block instanceof asn1js.UTCTime || block instanceof asn1js.GeneralizedTime) return block.toDate();
+  throw new Error('validity is not a time');
+}
 
 /** Parses one certificate; throws CertificateParseError on anything that is not a well-formed certificate. */
 export function parseCertificate(input: CertificateInput): ParsedCertificate {
-  let der: Buffer;
-  let x509: X509Certificate;
-  let cert: pkijs.Certificate;
   try {
-    der = toDer(input);
-    x509 = input instanceof X509Certificate ? input : new X509Certificate(der);
-    cert = pkijs.Certificate.fromBER(der);
+    return parse(input);
   } catch (err) {
+    if (err instanceof CertificateParseError) throw err;
     throw new CertificateParseError(`not a valid X.509 certificate: ${(err as Error).message}`, {
       cause: err,
     });
   }
+}
+
+function parse(input: CertificateInput): ParsedCertificate {
+  const der = toDer(input);
+  const x509 = input instanceof X509Certificate ? input : new X509Certificate(der);
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }
+  const tbs = children(children(decode(der))[0]);
+  const first = tbs[0];
+  const offset = first && isContext(first, 0) ? 1 : 0; // [0] version is optional
+  const validity = children(tbs[offset + 3]);
 
   const parsed: ParsedCertificate = {
     der,
     x509,
-    pkijs: cert,
     subject: x509.subject.split('\n').join(', '),
     issuer: x509.issuer.split('\n').join(', '),
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
+    notBefore: toDate(validity[0]),
+    notAfter: toDate(validity[1]),
     sha256: createHash('sha256').update(der).digest('hex'),
     sanDns: [],
     sanIp: [],
@@ -96,54 +124,81 @@ export function parseCertificate(input: CertificateInput): ParsedCertificate {
     keyDescription: describeKey(x509),
   };
 
-  for (const tv of cert.subject.typesAndValues) {
-    if (tv.type === OID.commonName) parsed.commonName = String(tv.value.valueBlock.value);
-  }
-
-  for (const ext of cert.extensions ?? []) {
-    const value: unknown = ext.parsedValue;
-    switch (ext.extnID) {
-      case OID.basicConstraints: {
-        const bc = value as pkijs.BasicConstraints;
-        const pathLen = typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined;
-        parsed.basicConstraints = { ca: bc.cA === true, ...(pathLen === undefined ? {} : { pathLen }) };
-        break;
-      }
-      case OID.keyUsage: {
-        // Named bit 5 (keyCertSign) is 0x04 in the first content byte.
-        const bits = (value as asn1js.BitString).valueBlock.valueHexView;
-        parsed.keyCertSign = bits.length > 0 && ((bits[0] ?? 0) & 0x04) !== 0;
-        break;
-      }
-      case OID.extKeyUsage:
-        parsed.extKeyUsage = [...(value as pkijs.ExtKeyUsage).keyPurposes];
-        break;
-      case OID.subjectAltName:
-        for (const name of (value as pkijs.AltName).altNames) {
-          if (name.type === 2) parsed.sanDns.push(String(name.value));
-          if (name.type === 7)
-            parsed.sanIp.push(ipText((name.value as asn1js.OctetString).valueBlock.valueHexView));
-        }
-        break;
-      case OID.authorityInfoAccess:
-        for (const ad of (value as pkijs.InfoAccess).accessDescriptions) {
-          if (ad.accessMethod === OID.ocspMethod && ad.accessLocation.type === 6)
-            parsed.ocspUrls.push(String(ad.accessLocation.value));
-        }
-        break;
-      case OID.subjectKeyId:
-        parsed.subjectKeyId = hex((value as asn1js.OctetString).valueBlock.valueHexView);
-        break;
-      case OID.authorityKeyId: {
-        const keyId = (value as pkijs.AuthorityKeyIdentifier).keyIdentifier;
-        if (keyId) parsed.authorityKeyId = hex(keyId.valueBlock.valueHexView);
-        break;
+  // Name ::= SEQUENCE OF SET OF AttributeTypeAndValue { type OID, value ANY }
+  for (const rdn of children(tbs[offset + 4])) {
+    for (const atv of children(rdn)) {
+      const [type, value] = children(atv);
+      if (type instanceof asn1js.ObjectIdentifier && type.valueBlock.toString() === OID.commonName) {
+        const text = (value as { valueBlock?: { value?: unknown } } | undefined)?.valueBlock?.value;
+        if (typeof text === 'string') parsed.commonName = text;
       }
     }
   }
 
+  const extensions = tbs.find((block) => isContext(block, 3));
+  for (const ext of children(children(extensions)[0])) {
+    const parts = children(ext);
+    const oid = (parts[0] as asn1js.ObjectIdentifier).valueBlock.toString();
+    const value = decode(content(parts[parts.length - 1]));
+    readExtension(parsed, oid, value);
+  }
+
   parsed.selfSigned = x509.subject === x509.issuer && verifiesWith(parsed, parsed);
   return parsed;
+}
+
+function readExtension(parsed: ParsedCertificate, oid: string, value: asn1js.AsnType): void {
+  switch (oid) {
+    case OID.basicConstraints: {
+      // SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+      let ca = false;
+      let pathLen: number | undefined;
+      for (const item of children(value)) {
+        if (item instanceof asn1js.Boolean) ca = item.getValue();
+        if (item instanceof asn1js.Integer) pathLen = item.valueBlock.valueDec;
+      }
+      parsed.basicConstraints = { ca, ...(pathLen === undefined ? {} : { pathLen }) };
+      break;
+    }
+    case OID.keyUsage: {
+      // Named bit 5 (keyCertSign) is 0x04 in the first content byte.
+      const bits = (value as asn1js.BitString).valueBlock.valueHexView;
+      parsed.keyCertSign = ((bits[0] ?? 0) & 0x04) !== 0;
+      break;
+    }
+    case OID.extKeyUsage:
+      parsed.extKeyUsage = children(value).map((item) =>
+        (item as asn1js.ObjectIdentifier).valueBlock.toString(),
+      );
+      break;
+    case OID.subjectAltName:
+      for (const name of children(value)) {
+        if (isContext(name, 2)) parsed.sanDns.push(ascii(content(name)));
+        if (isContext(name, 7)) parsed.sanIp.push(ipText(content(name)));
+      }
+      break;
+    case OID.authorityInfoAccess:
+      // SEQUENCE OF AccessDescription { accessMethod OID, accessLocation GeneralName }
+      for (const description of children(value)) {
+        const [method, location] = children(description);
+        if (
+          method instanceof asn1js.ObjectIdentifier &&
+          method.valueBlock.toString() === OID.ocspMethod &&
+          location &&
+          isContext(location, 6)
+        )
+          parsed.ocspUrls.push(ascii(content(location)));
+      }
+      break;
+    case OID.subjectKeyId:
+      parsed.subjectKeyId = hex(content(value));
+      break;
+    case OID.authorityKeyId: {
+      const keyId = children(value).find((item) => isContext(item, 0));
+      if (keyId) parsed.authorityKeyId = hex(content(keyId));
+      break;
+    }
+  }
 }
 
 /** `child` carries a valid signature by `issuer`'s key. */

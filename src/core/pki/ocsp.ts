@@ -83,13 +83,11 @@ export async function checkOcsp(options: OcspCheckOptions): Promise<OcspResult> 
   const url = options.cert.ocspUrls.find((u) => /^https?:\/\//i.test(u));
   if (!url) return { status: 'no_responder' };
 
+  const cert = pkijs.Certificate.fromBER(options.cert.der);
+  const issuer = pkijs.Certificate.fromBER(options.issuer.der);
   const request = new pkijs.OCSPRequest();
   // SHA-1 CertIDs are what every responder (RFC 5019 profile, openssl ocsp) matches on; they only identify.
-  await request.createForCertificate(
-    options.cert.pkijs,
-    { hashAlgorithm: 'SHA-1', issuerCertificate: options.issuer.pkijs },
-    engine,
-  );
+  await request.createForCertificate(cert, { hashAlgorithm: 'SHA-1', issuerCertificate: issuer }, engine);
   const nonce = randomBytes(16);
   request.tbsRequest.requestExtensions = [
     new pkijs.Extension({
@@ -111,7 +109,7 @@ export async function checkOcsp(options: OcspCheckOptions): Promise<OcspResult> 
       url,
       certID,
       nonce,
-      issuer: options.issuer,
+      issuer,
       at: options.at ?? new Date(),
     });
   } catch (err) {
@@ -124,7 +122,7 @@ interface Expectation {
   url: string;
   certID: pkijs.CertID;
   nonce: Buffer;
-  issuer: ParsedCertificate;
+  issuer: pkijs.Certificate;
   at: Date;
 }
 
@@ -149,13 +147,13 @@ async function judgeResponse(body: ArrayBuffer, expect: Expectation): Promise<Oc
   const basic = pkijs.BasicOCSPResponse.fromBER(ocsp.responseBytes.response.valueBlock.valueHexView);
 
   // A response signed directly by the issuer may omit certificates; the issuer is then the only candidate.
-  if (!basic.certs || basic.certs.length === 0) basic.certs = [expect.issuer.pkijs];
+  if (!basic.certs || basic.certs.length === 0) basic.certs = [expect.issuer];
   // pkijs checks the signature, and that a delegated signer carries OCSPSigning and was issued by the CA.
   // The CA itself is a trusted responder for its own certificates (its own chain was verified already).
   let verified = false;
   try {
     verified = await basic.verify(
-      { trustedCerts: [expect.issuer.pkijs], trustedResponders: [expect.issuer.pkijs] },
+      { trustedCerts: [expect.issuer], trustedResponders: [expect.issuer] },
       engine,
     );
   } catch (err) {

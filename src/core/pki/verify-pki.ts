@@ -1,11 +1,10 @@
 // `verify-pki` behaviour: resolve what to check, read the files, run verifyPkiSetup and (optionally) OCSP, report.
 import { readFile } from 'node:fs/promises';
-import { clusterServerName, loadValidConfig } from '../config/index.js';
 import { FileError, UsageError } from '../errors.js';
 import type { ParsedCertificate } from './certificate.js';
 import { DEFAULT_SERVER_NAME, DEFAULT_WARN_DAYS, type ClusterMtlsMode, type PeerRole } from './chain.js';
 import { hasErrors, type Finding } from './findings.js';
-import { checkOcsp, ocspFinding, type OcspPolicy } from './ocsp.js';
+import type { OcspPolicy } from './ocsp.js';
 import { verifyPkiSetup, type PemSource } from './setup.js';
 
 /** A certificate or key given as a file path, or inline PEM (kong.conf allows both). */
@@ -86,7 +85,9 @@ export interface VerifyPkiResult {
 const usage = (message: string, hint: string) => new UsageError(message, { hint });
 
 /** Reads mode, role, certificate, key, CA and server name from a node's kong.conf (+ KONG_*). */
-export function settingsFromConfig(path: string): NodeCertificateSettings {
+export async function settingsFromConfig(path: string): Promise<NodeCertificateSettings> {
+  // Loaded on demand: most runs take files from flags, and start-up time counts for a CLI.
+  const { clusterServerName, loadValidConfig } = await import('../config/index.js');
   const loaded = loadValidConfig({ path });
   const { config } = loaded;
   const source = loaded.path ?? path;
@@ -187,7 +188,7 @@ export function resolveVerifyPkiOptions(
 
 /** The whole `verify-pki` run: flags (and -c kong.conf) in, report out. */
 export async function runVerifyPki(flags: VerifyPkiFlags): Promise<VerifyPkiResult> {
-  const node = flags.conf !== undefined ? settingsFromConfig(flags.conf) : undefined;
+  const node = flags.conf !== undefined ? await settingsFromConfig(flags.conf) : undefined;
   return verifyPki(resolveVerifyPkiOptions(flags, node));
 }
 
@@ -245,6 +246,7 @@ export async function verifyPki(options: VerifyPkiOptions): Promise<VerifyPkiRes
   const [leaf, issuer] = report.path;
   // OCSP needs the issuer, i.e. a path that was at least partly built.
   if (ocsp !== 'off' && leaf && issuer) {
+    const { checkOcsp, ocspFinding } = await import('./ocsp.js');
     const result = await checkOcsp({ cert: leaf, issuer, at, timeoutMs: options.ocspTimeoutMs });
     findings.push(ocspFinding(result, ocsp, leaf.subject));
   }
