@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OpensslPki, type Issued } from '../../test/helpers/openssl-pki.js';
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -44,6 +45,16 @@ export function runCases(cases: Case[], cwd: string): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'hybrid-bench-cli-'));
 try {
+  // A control plane certificate three intermediates below its root, built by openssl.
+  const pki = await OpensslPki.create(join(dir, 'pki'));
+  const root = await pki.root({ name: 'root', key: 'ec-p384' });
+  let issuer: Issued = root;
+  const ints: Issued[] = [];
+  for (let i = 1; i <= 3; i += 1)
+    ints.unshift((issuer = await pki.intermediate(issuer, { name: `int${i}` })));
+  const cp = await pki.leaf(issuer, 'cp', { name: 'cp', key: 'ec-p384' });
+  const chain = await pki.file('cp-chain.pem', pki.chainPem(cp, ...ints));
+  const untrusted = await pki.file('ints.pem', pki.chainPem(...ints));
   runCases(
     [
       { name: 'node -e 0 (reference: node start-up floor)', command: ['node', '-e', '0'] },
@@ -68,6 +79,39 @@ try {
           '1095',
           '-subj',
           '/CN=kong_clustering',
+        ],
+      },
+      {
+        name: 'hybrid verify-pki (pki, 3 intermediates, key match)',
+        command: [
+          'node',
+          BIN,
+          'verify-pki',
+          '--mode',
+          'pki',
+          '--role',
+          'cp',
+          '--ca',
+          root.certPath,
+          '--cert',
+          chain,
+          '--key',
+          cp.keyPath,
+        ],
+        targetMs: 500,
+      },
+      {
+        name: 'openssl verify (reference: chain + purpose only)',
+        command: [
+          'openssl',
+          'verify',
+          '-CAfile',
+          root.certPath,
+          '-untrusted',
+          untrusted,
+          '-purpose',
+          'sslserver',
+          cp.certPath,
         ],
       },
     ],
