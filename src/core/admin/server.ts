@@ -1,9 +1,10 @@
 // Starts the Admin API on the `admin_listen` addresses and stops it; the one entry point other code calls.
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import type { Listener } from '../config/index.js';
 import { HybridError } from '../errors.js';
+import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
 import type { Store } from '../store/types.js';
 import { AdminApp, consoleAdminLogger, type AdminLogger, type NodeRole } from './app.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
@@ -14,23 +15,22 @@ import { bundledPlugins, storeSchemas } from './schemas.js';
 import { badRequest } from './responses.js';
 import { tagRoutes } from './tags.js';
 
-/** One `admin_listen` entry, e.g. `127.0.0.1:8001` or `0.0.0.0:8444 ssl`. Port 0 picks a free port. */
-export interface AdminListenAddress {
-  host: string;
-  port: number;
-  ssl?: boolean;
-}
+/**
+ * One `admin_listen` entry, e.g. `127.0.0.1:8001` or `0.0.0.0:8444 ssl`: a parsed `Listener` from the
+ * configuration, or just its address. Port 0 picks a free port.
+ */
+export type AdminListenAddress = Listener | { host: string; port: number; ssl?: boolean };
 
 export interface AdminApiOptions {
   store: Store;
-  /** Addresses to bind (Kong's default is 127.0.0.1:8001). */
-  listen: AdminListenAddress[];
+  /** Addresses to bind: the configuration's `admin_listen` (Kong's default is 127.0.0.1:8001). */
+  listen: readonly AdminListenAddress[];
   /** A data plane refuses every write with 405. Default: traditional. */
   role?: NodeRole;
   /** Reported by `/`; missing parts get defaults (this package's version, the OS hostname). */
   nodeInfo?: Partial<NodeInfo>;
   /** Certificate and key (PEM) for `ssl` listeners (`admin_ssl_cert`, `admin_ssl_cert_key`). */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: SecureContextOptions;
   /** Routes of other subsystems (e.g. clustering's `/clustering/data-planes`); more via `register`. */
   routes?: AdminRoute[];
   /** Field types used to read form bodies, and the documents `/schemas/...` serves (default: the store's). */
@@ -52,9 +52,12 @@ export interface BoundAdminAddress {
 
 export interface AdminApi {
   addresses: BoundAdminAddress[];
+  /** The bound servers (`src/core/http/listen.ts`), e.g. for the node's list of endpoints. */
+  servers: BoundServer[];
   /** Adds a route while running; literal path segments take precedence over `:params`. */
   register(route: AdminRoute): void;
-  close(): Promise<void>;
+  /** Stops accepting; requests in flight get up to `graceMs` (default 0: dropped at once). */
+  close(graceMs?: number): Promise<void>;
 }
 
 // src/core/admin and dist/core/admin both sit three levels below the package root.
@@ -66,27 +69,22 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function listenOn(server: Server, address: AdminListenAddress): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(address.port, address.host);
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+/** A full `Listener` for an address given as just host, port and ssl. */
+function asListener(address: AdminListenAddress): Listener {
+  if ('listener' in address) return address;
+  const ssl = Boolean(address.ssl);
+  return {
+    host: address.host,
+    port: address.port,
+    ssl,
+    http2: false,
+    reuseport: false,
+    proxyProtocol: false,
+    deferred: false,
+    bind: false,
+    flags: ssl ? ['ssl'] : [],
+    listener: `${urlHost(address.host)}:${address.port}${ssl ? ' ssl' : ''}`,
+  };
 }
 
 /** Kong's answer on a node that is not a control plane; on one, clustering registers the real route. */
@@ -98,7 +96,7 @@ const notAControlPlane: AdminRoute = {
 
 /**
  * Binds the Admin API to every `listen` address. Rejects (and binds nothing) when an address is
- * taken, or an `ssl` listener has no certificate.
+ * taken (`listen_failed`), or an `ssl` listener has no certificate (`admin_ssl_missing`).
  */
 export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi> {
   const log = options.log ?? consoleAdminLogger;
@@ -140,49 +138,32 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
   ];
   for (const route of routes) app.register(route);
 
-  const servers: Server[] = [];
-  const addresses: BoundAdminAddress[] = [];
-  try {
-    for (const address of options.listen) {
-      const server = address.ssl
-        ? createHttpsServer({ cert: options.tls!.cert, key: options.tls!.key }, app.handle)
-        : createHttpServer(app.handle);
-      server.on('connection', (socket: Socket) => {
-        app.stats.connectionsAccepted++;
-        app.stats.connectionsActive++;
-        socket.once('close', () => app.stats.connectionsActive--);
-      });
-      servers.push(server);
-      const bound = await listenOn(server, address);
-      const scheme = address.ssl ? 'https' : 'http';
-      addresses.push({
-        host: bound.address,
-        port: bound.port,
-        ssl: Boolean(address.ssl),
-        url: `${scheme}://${urlHost(bound.address)}:${bound.port}`,
-      });
-    }
-  } catch (err) {
-    await Promise.all(servers.map(closeServer));
-    const e = err as NodeJS.ErrnoException;
-    const where = options.listen[servers.length - 1];
-    const label = where ? `${where.host}:${where.port}` : 'admin_listen';
-    throw new HybridError('admin_listen_failed', `could not bind the Admin API to ${label}: ${e.message}`, {
-      hint:
-        e.code === 'EADDRINUSE'
-          ? 'Another process uses this port: stop it or change admin_listen.'
-          : 'Check the admin_listen address.',
-      cause: err,
+  const servers = await bindListeners('admin', options.listen.map(asListener), app.handle, options.tls);
+  for (const { server } of servers) {
+    server.on('connection', (socket: Socket) => {
+      app.stats.connectionsAccepted++;
+      app.stats.connectionsActive++;
+      socket.once('close', () => app.stats.connectionsActive--);
     });
   }
+  const addresses: BoundAdminAddress[] = servers.map(({ listener, port }) => {
+    const scheme = listener.ssl ? 'https' : 'http';
+    return {
+      host: listener.host,
+      port,
+      ssl: listener.ssl,
+      url: `${scheme}://${urlHost(listener.host)}:${port}`,
+    };
+  });
   log.info(`listening on ${addresses.map((a) => a.url).join(', ')} (role ${role})`);
 
   let closing: Promise<void> | undefined;
   return {
     addresses,
     register: (route) => app.register(route),
-    close: () => {
-      closing ??= Promise.all(servers.map(closeServer)).then(() => log.info('stopped'));
+    servers,
+    close: (graceMs = 0) => {
+      closing ??= closeServers(servers, graceMs).then(() => log.info('stopped'));
       return closing;
     },
   };

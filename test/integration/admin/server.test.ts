@@ -63,9 +63,9 @@ describe(`startAdminApi (${engine})`, function () {
         }),
         (err: unknown) =>
           err instanceof HybridError &&
-          err.code === 'admin_listen_failed' &&
-          err.message.includes(`127.0.0.1:${port}`) &&
-          /Another process uses this port/.test(err.hint ?? ''),
+          err.code === 'listen_failed' &&
+          err.message === `admin could not listen on 127.0.0.1:${port}: address already in use` &&
+          /Another process holds that port/.test(err.hint ?? ''),
       );
     } finally {
       blocker.close();
