@@ -1,7 +1,11 @@
 // A running node in its role: binds the role's listeners, and stops or reloads them on request.
 import { hostname } from 'node:os';
 import { startAdminApi, type AdminApi } from '../admin/index.js';
-import type { HybridConfig } from '../config/index.js';
+import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
+import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js';
+import { enabledPlugins, type HybridConfig } from '../config/index.js';
+import { BUNDLED_PLUGINS } from '../plugins/registry.js';
+import { PACKAGE_VERSION } from '../version.js';
 import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
 import { EMPTY_CONFIG_HASH } from '../cluster/protocol.js';
 import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
@@ -32,20 +36,23 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   const servers: BoundServer[] = [];
   let store: Store | undefined;
   let admin: AdminApi | undefined;
+  let listener: ClusterListener | undefined;
+  let cluster: ClusterClient | undefined;
   const endpoints: string[] = [];
   const record = (name: string, bound: BoundServer[]) => {
     servers.push(...bound);
     for (const b of bound) {
       const scheme = b.listener.ssl ? 'https' : 'http';
-      const host = b.listener.host.includes(':') ? `[${b.listener.host}]` : b.listener.host;
-      endpoints.push(`${name} ${scheme}://${host}:${b.port}`);
+      endpoints.push(`${name} ${scheme}://${hostPort(b.listener.host, b.port)}`);
     }
   };
 
   try {
     if (config.role === 'data_plane') {
-      // No configuration source is wired yet: the proxy answers as Kong does with an empty config.
-      const configHash = (): string | null => null;
+      // Until a configuration arrives the proxy answers as Kong does with an empty config; routing the
+      // received configuration is the proxy's job (not wired yet), clustering keeps it current.
+      let served: { hash: string; table: Record<string, unknown> } | null = null;
+      const configHash = (): string | null => served?.hash ?? null;
       const tls = config.proxy_listen.some((l) => l.ssl) ? await defaultTlsFor(ctx, 'proxy') : undefined;
       record('proxy', await bindListeners('proxy', config.proxy_listen, answerNoRoute, tls));
       if (config.status_listen.length > 0) {
@@ -56,11 +63,26 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
         record('status', await bindListeners('status', config.status_listen, handler, statusTls));
       }
       logger.notice(`data plane ${ctx.nodeId} serving an empty configuration (hash ${EMPTY_CONFIG_HASH})`);
+      cluster = startClusterClient({
+        config,
+        nodeId: ctx.nodeId,
+        version: PACKAGE_VERSION,
+        plugins: enabledPlugins(config, BUNDLED_PLUGINS).map((name) => ({ name, version: PACKAGE_VERSION })),
+        logger,
+        currentHash: configHash,
+        apply: async (table, hash) => {
+          served = { hash, table };
+        },
+      });
     } else {
       store = await openStore(storeOptionsFromConfig(config), { migrate: ctx.runMigrations ?? false });
       logger.notice(`${config.role} ${ctx.nodeId} using the ${store.engine} store`);
       admin = await startAdminFor(ctx, store);
       for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
+      if (config.role === 'control_plane') {
+        listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION });
+        for (const a of listener.addresses) endpoints.push(`cluster wss://${hostPort(a.host, a.port)}`);
+      }
     }
   } catch (err) {
     await closeAll(0);
@@ -68,7 +90,8 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   }
 
   async function closeAll(graceMs: number): Promise<void> {
-    await Promise.all([closeServers(servers, graceMs), admin?.close()]);
+    await cluster?.close();
+    await Promise.all([closeServers(servers, graceMs), admin?.close(), listener?.close()]);
     await store?.close();
   }
 
@@ -94,4 +117,8 @@ async function startAdminFor(ctx: NodeContext, store: Store): Promise<AdminApi> 
 function firstPem(value: unknown): string {
   const first = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first : String(first);
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

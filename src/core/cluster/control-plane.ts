@@ -1,0 +1,261 @@
+// The control plane's cluster listener: mutual TLS on cluster_listen, the /v1/outlet WebSocket, config pushes.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { HybridConfig } from '../config/index.js';
+import { exportDeclarative } from '../declarative/index.js';
+import { firstError, peerChainFromTls, verifyPeerChain } from '../pki/index.js';
+import type { Logger } from '../process/logger.js';
+import type { Store } from '../store/index.js';
+import { checkPlugins, checkVersion } from './compat.js';
+import { encodeReconfigure, type EncodedConfig } from './frames.js';
+import { MessageType, OUTLET_PATH, PING_TIMEOUT_MS, PUSH_COALESCE_MS, type BasicInfo } from './protocol.js';
+
+export interface ClusterListenerOptions {
+  config: HybridConfig;
+  store: Store;
+  logger: Logger;
+  version: string;
+}
+
+/** What the control plane knows of one connected data plane. */
+export interface DataPlaneSession {
+  id: string;
+  hostname: string;
+  ip: string;
+  version: string;
+  labels: Record<string, string>;
+  plugins: string[];
+  configHash: string | null;
+  lastSeen: number;
+  /** Why this data plane gets no configuration, if it gets none. */
+  incompatible: string | null;
+  socket: WebSocket;
+}
+
+export interface ClusterListener {
+  addresses: { host: string; port: number }[];
+  sessions(): DataPlaneSession[];
+  close(): Promise<void>;
+}
+
+export async function startClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
+  const { config, store, version } = options;
+  const log = options.logger.child('clustering');
+  const sessions = new Map<WebSocket, DataPlaneSession>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.cluster_max_payload });
+  let current: EncodedConfig | null = null;
+
+  const trustedRoots =
+    config.cluster_mtls === 'pki' && config.cluster_ca_cert ? [config.cluster_ca_cert.pem] : undefined;
+  const servers: Server[] = [];
+  const addresses: { host: string; port: number }[] = [];
+
+  const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const chain = peerChainFromTls((req.socket as TLSSocket).getPeerCertificate(true));
+    const report = verifyPeerChain({
+      mode: config.cluster_mtls,
+      role: 'dp',
+      peerChain: chain,
+      trustedRoots,
+      sharedCert: config.cluster_mtls === 'shared' ? config.cluster_cert!.pem : undefined,
+      warnDays: 0,
+    });
+    if (chain.length === 0 || !report.valid) {
+      const reason =
+        chain.length === 0 ? 'no client certificate presented' : firstError(report.findings)!.message;
+      log.warn(`refused data plane connection from ${remote}: ${reason}`);
+      socket.destroy();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'https://cluster');
+    if (url.pathname !== OUTLET_PATH) return refuse(socket, 404, 'Not found');
+    const missing = ['node_id', 'node_hostname', 'node_version'].filter((k) => !url.searchParams.get(k));
+    if (missing.length > 0) {
+      log.warn(`refused data plane connection from ${remote}: missing ${missing.join(', ')}`);
+      return refuse(socket, 400, `${missing.join(', ')} required`);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session: DataPlaneSession = {
+        id: url.searchParams.get('node_id')!,
+        hostname: url.searchParams.get('node_hostname')!,
+        version: url.searchParams.get('node_version')!,
+        ip: req.socket.remoteAddress ?? '',
+        labels: {},
+        plugins: [],
+        configHash: null,
+        lastSeen: Date.now(),
+        incompatible: null,
+        socket: ws,
+      };
+      accept(session);
+    });
+  };
+
+  function accept(session: DataPlaneSession): void {
+    const ws = session.socket;
+    const who = `data plane ${session.id} (${session.hostname}, ${session.ip})`;
+    const silence = watchdog(ws, () => log.warn(`${who} silent for ${PING_TIMEOUT_MS} ms, closing`));
+    ws.on('ping', (payload: Buffer) => {
+      silence.reset();
+      session.lastSeen = Date.now();
+      const hash = payload.toString('utf8');
+      if (/^[0-9a-f]{32}$/.test(hash)) session.configHash = hash;
+    });
+    ws.once('message', (data, isBinary) => {
+      silence.reset();
+      let info: BasicInfo;
+      try {
+        info = JSON.parse(isBinary ? '' : String(data)) as BasicInfo;
+        if (info.type !== MessageType.basicInfo || !Array.isArray(info.plugins))
+          throw new Error('not basic_info');
+      } catch {
+        log.warn(`${who}: first frame is not basic_info, closing`);
+        ws.close(1002, 'basic_info expected');
+        return;
+      }
+      session.plugins = info.plugins.map((p) => p.name);
+      session.labels = info.labels ?? {};
+      const versionCheck = checkVersion(version, session.version);
+      if (!versionCheck.compatible) {
+        log.warn(`${who} refused: ${versionCheck.reason}: ${versionCheck.message}`);
+        ws.close(4100, versionCheck.reason);
+        return;
+      }
+      sessions.set(ws, session);
+      log.notice(`${who} connected (version ${session.version})`);
+      if (current) send(session, current);
+    });
+    ws.on('close', () => {
+      silence.stop();
+      if (sessions.delete(ws)) log.notice(`${who} disconnected`);
+    });
+    ws.on('error', (err) => log.warn(`${who}: ${err.message}`));
+  }
+
+  function send(session: DataPlaneSession, encoded: EncodedConfig): void {
+    const check = checkPlugins(encoded.plugins, session.plugins);
+    if (!check.compatible) {
+      if (session.incompatible !== check.message) {
+        log.warn(`data plane ${session.id}: ${check.reason}: ${check.message}; it gets no configuration`);
+      }
+      session.incompatible = check.message;
+      return;
+    }
+    session.incompatible = null;
+    session.socket.send(encoded.frame, { binary: true });
+  }
+
+  // Push policy: the first change goes out at once, later ones in the same window together.
+  let pushing: Promise<void> = Promise.resolve();
+  let window: NodeJS.Timeout | null = null;
+  let dirty = false;
+  const push = () => {
+    pushing = pushing.then(async () => {
+      try {
+        const { version: storeVersion, doc } = await exportDeclarative(store);
+        if (current && current.version === storeVersion) return;
+        current = encodeReconfigure(storeVersion, doc);
+        log.info(
+          `config version ${storeVersion} (hash ${current.hash}, ${current.frame.length} bytes) to ${sessions.size} data plane(s)`,
+        );
+        for (const session of sessions.values()) send(session, current);
+      } catch (err) {
+        log.error(`could not export the configuration: ${(err as Error).message}`);
+      }
+    });
+  };
+  const onChange = () => {
+    if (window) {
+      dirty = true;
+      return;
+    }
+    push();
+    const tick = () => {
+      if (dirty) {
+        dirty = false;
+        push();
+        window = setTimeout(tick, PUSH_COALESCE_MS);
+      } else {
+        window = null;
+      }
+    };
+    window = setTimeout(tick, PUSH_COALESCE_MS);
+  };
+  const unsubscribe = store.onChange(onChange);
+  push();
+  await pushing;
+
+  try {
+    for (const listener of config.cluster_listen) {
+      const server = createServer({
+        cert: config.cluster_cert!.pem,
+        key: config.cluster_cert_key!.pem,
+        ca: trustedRoots,
+        requestCert: true,
+        // The chain is checked by the PKI module on upgrade (depth, EKU presence, shared identity),
+        // which Node's own verification does not cover.
+        rejectUnauthorized: false,
+      });
+      server.on('request', (_req, res) => {
+        res.writeHead(426, { 'content-type': 'application/json' }).end('{"message":"Upgrade Required"}');
+      });
+      server.on('upgrade', onUpgrade);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: listener.host, port: listener.port }, () => resolve());
+      });
+      servers.push(server);
+      addresses.push({ host: listener.host, port: (server.address() as AddressInfo).port });
+    }
+  } catch (err) {
+    unsubscribe();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+
+  return {
+    addresses,
+    sessions: () => [...sessions.values()],
+    close: async () => {
+      unsubscribe();
+      if (window) clearTimeout(window);
+      for (const ws of wss.clients) ws.terminate();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise((resolve) => {
+              s.close(resolve);
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      await pushing;
+    },
+  };
+}
+
+function refuse(socket: Socket, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Calls `onSilent` and terminates the socket when nothing was heard for PING_TIMEOUT_MS. */
+export function watchdog(ws: WebSocket, onSilent: () => void) {
+  let timer: NodeJS.Timeout | null = null;
+  const reset = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      onSilent();
+      ws.terminate();
+    }, PING_TIMEOUT_MS);
+  };
+  reset();
+  return { reset, stop: () => timer && clearTimeout(timer) };
+}
