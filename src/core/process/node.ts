@@ -108,7 +108,11 @@ async function startAdminFor(ctx: NodeContext, store: Store): Promise<AdminApi> 
     store,
     listen: config.admin_listen.map((l) => ({ host: l.host, port: l.port, ssl: l.ssl })),
     role: config.role,
-    nodeInfo: { node_id: ctx.nodeId, hostname: hostname() },
+    nodeInfo: {
+      node_id: ctx.nodeId,
+      hostname: hostname(),
+      configuration: config as unknown as Record<string, unknown>,
+    },
     tls: tls ? { cert: firstPem(tls.cert), key: firstPem(tls.key) } : undefined,
     log: { info: log.info, warn: log.warn, error: log.error },
   });
