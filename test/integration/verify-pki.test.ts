@@ -304,9 +304,21 @@ describe('hybrid verify-pki', function () {
       ],
       ['unknown flag', ['--cert', 'x.pem', '--nope'], /nope/],
     ];
-    for (const [label, args, message] of usageCases) {
+    // Usage errors touch no file; running them a few at a time keeps this suite quick.
+    const results = new Map<string, Promise<CliResult>>();
+    before(async () => {
+      for (let i = 0; i < usageCases.length; i += 4) {
+        const batch = usageCases.slice(i, i + 4).map(([label, args]) => {
+          const run = verify(...args);
+          results.set(label, run);
+          return run;
+        });
+        await Promise.all(batch);
+      }
+    });
+    for (const [label, , message] of usageCases) {
       it(label, async () => {
-        const r = await verify(...args);
+        const r = await (results.get(label) as Promise<CliResult>);
         assert.equal(r.exitCode, 2, `${label}: ${r.stdout}${r.stderr}`);
         assert.match(r.stderr, message);
         assert.match(r.stderr, /Hint: /);
