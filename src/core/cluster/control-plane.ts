@@ -6,10 +6,10 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HybridConfig } from '../config/index.js';
 import { exportDeclarative } from '../declarative/index.js';
-import { firstError, peerChainFromTls, verifyPeerChain } from '../pki/index.js';
 import type { Logger } from '../process/logger.js';
 import type { Store } from '../store/index.js';
 import { checkPlugins, checkVersion } from './compat.js';
+import { clusterTrustedRoots, refusePeer } from './peer.js';
 import { encodeReconfigure, type EncodedConfig } from './frames.js';
 import { MessageType, OUTLET_PATH, PING_TIMEOUT_MS, PUSH_COALESCE_MS, type BasicInfo } from './protocol.js';
 
@@ -48,25 +48,14 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.cluster_max_payload });
   let current: EncodedConfig | null = null;
 
-  const trustedRoots =
-    config.cluster_mtls === 'pki' && config.cluster_ca_cert ? [config.cluster_ca_cert.pem] : undefined;
+  const trustedRoots = clusterTrustedRoots(config);
   const servers: Server[] = [];
   const addresses: { host: string; port: number }[] = [];
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const chain = peerChainFromTls((req.socket as TLSSocket).getPeerCertificate(true));
-    const report = verifyPeerChain({
-      mode: config.cluster_mtls,
-      role: 'dp',
-      peerChain: chain,
-      trustedRoots,
-      sharedCert: config.cluster_mtls === 'shared' ? config.cluster_cert!.pem : undefined,
-      warnDays: 0,
-    });
-    if (chain.length === 0 || !report.valid) {
-      const reason =
-        chain.length === 0 ? 'no client certificate presented' : firstError(report.findings)!.message;
+    const reason = refusePeer(config, 'dp', req.socket as TLSSocket);
+    if (reason) {
       log.warn(`refused data plane connection from ${remote}: ${reason}`);
       socket.destroy();
       return;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { clusterServerName, type HybridConfig } from '../config/index.js';
-import { firstError, peerChainFromTls, verifyPeerChain } from '../pki/index.js';
+import { clusterTrustedRoots, refusePeer } from './peer.js';
 import type { Logger } from '../process/logger.js';
 import { decodeReconfigure } from './frames.js';
 import {
@@ -39,8 +39,7 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
   const { config } = options;
   const log = options.logger.child('clustering');
   const serverName = clusterServerName(config);
-  const trustedRoots =
-    config.cluster_mtls === 'pki' && config.cluster_ca_cert ? [config.cluster_ca_cert.pem] : undefined;
+  const trustedRoots = clusterTrustedRoots(config);
   let socket: WebSocket | null = null;
   let attempt = 0;
   let closed = false;
@@ -74,18 +73,9 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
 
     ws.on('upgrade', (res) => {
       upgraded = true;
-      const chain = peerChainFromTls((res.socket as TLSSocket).getPeerCertificate(true));
-      const report = verifyPeerChain({
-        mode: config.cluster_mtls,
-        role: 'cp',
-        peerChain: chain,
-        trustedRoots,
-        sharedCert: config.cluster_mtls === 'shared' ? config.cluster_cert!.pem : undefined,
-        serverName,
-        warnDays: 0,
-      });
-      if (!report.valid) {
-        refusedReason = `control plane certificate refused: ${firstError(report.findings)?.message ?? 'no certificate'}`;
+      const reason = refusePeer(config, 'cp', res.socket as TLSSocket);
+      if (reason) {
+        refusedReason = `control plane certificate refused: ${reason}`;
         ws.terminate();
       }
     });
