@@ -243,7 +243,7 @@ export function planImport(
       const duplicate = pathOfId.get(row.id);
       if (duplicate) {
         problems.push({
-          path: `${item.path}.id`,
+          path: item.input.id === undefined ? item.path : `${item.path}.id`,
           message: `duplicate: the same ${entity} entity is also at ${duplicate}`,
         });
         continue;
