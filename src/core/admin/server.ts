@@ -1,8 +1,8 @@
 // Starts the Admin API on the `admin_listen` addresses and stops it; the one entry point other code calls.
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Listener } from '../config/index.js';
+import { PACKAGE_VERSION } from '../version.js';
 import { HybridError } from '../errors.js';
 import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
 import type { Store } from '../store/types.js';
@@ -59,11 +59,6 @@ export interface AdminApi {
   /** Stops accepting; requests in flight get up to `graceMs` (default 0: dropped at once). */
   close(graceMs?: number): Promise<void>;
 }
-
-// src/core/admin and dist/core/admin both sit three levels below the package root.
-const PACKAGE_VERSION = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
