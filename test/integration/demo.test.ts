@@ -13,6 +13,8 @@ describe('README demo (scripts/demo.js)', function () {
     assert.match(result.stdout, /Hybrid started \(control_plane/);
     assert.match(result.stdout, /Hybrid started \(data_plane/);
     assert.match(result.stdout, /HTTP 201/);
+    assert.match(result.stdout, /\{"message":"ready"\}/, 'the data plane received the configuration');
+    assert.match(result.stdout, /"configuration_hash":"[0-9a-f]{32}"/);
     assert.match(result.stdout, /no Route matched with those values/);
     assert.match(result.stdout, /Demo finished/);
     assert.equal(existsSync(dir), false, 'temporary directory removed');
