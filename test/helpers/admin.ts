@@ -9,7 +9,7 @@ import { openStore, type Store } from '../../src/core/store/index.js';
 import { makeTestPki, type TestPki } from './certs.js';
 import { httpClient, type HttpClient } from './http.js';
 import { makeTempDir } from './tmp.js';
-import { PG_BASE, tempSchema } from './postgres.js';
+import { tempPostgresStore } from './postgres.js';
 
 export type AdminEngine = 'sqlite' | 'postgres';
 
@@ -44,15 +44,8 @@ export async function openTestStore(
       },
     };
   }
-  const { schema, drop } = tempSchema();
-  const store = await openStore({ engine: 'postgres', ...PG_BASE, schema, listen: false }, { migrate: true });
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      await drop();
-    },
-  };
+  const { store, cleanup } = await tempPostgresStore();
+  return { store, close: cleanup };
 }
 
 export async function startTestAdmin(

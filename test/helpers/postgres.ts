@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL schema on the local test server (127.0.0.1:5432, user postgres, db test).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openStore, type Store } from '../../src/core/store/index.js';
 
 export const PG_BASE = {
   host: process.env.HYBRID_TEST_PG_HOST ?? '127.0.0.1',
@@ -22,6 +23,19 @@ export function tempSchema(): { schema: string; drop: () => Promise<void> } {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** A migrated store in a fresh schema (no LISTEN connection); `cleanup()` closes it and drops the schema. */
+export async function tempPostgresStore(): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  const { schema, drop } = tempSchema();
+  const store = await openStore({ engine: 'postgres', ...PG_BASE, schema, listen: false }, { migrate: true });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await drop();
     },
   };
 }

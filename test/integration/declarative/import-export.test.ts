@@ -10,7 +10,7 @@ import {
   SAMPLE_CONFIG,
 } from '../../../src/core/declarative/index.js';
 import { openStore, type Store } from '../../../src/core/store/index.js';
-import { PG_BASE, tempSchema } from '../../helpers/postgres.js';
+import { tempPostgresStore } from '../../helpers/postgres.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const DOC = {
@@ -214,15 +214,7 @@ suite('sqlite', async () => {
 });
 
 suite('postgres', async () => {
-  const { schema, drop } = tempSchema();
-  const store = await openStore({ engine: 'postgres', ...PG_BASE, schema, listen: false }, { migrate: true });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await drop();
-    },
-  };
+  return tempPostgresStore();
 });
 
 describe('declarative parsing', () => {
