@@ -1,0 +1,166 @@
+// The data plane's view of a configuration: entity shapes as the control plane exports them, and the
+// interfaces the router, the balancer and the proxy agree on.
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** A foreign key as exported: `{ id }`. */
+export interface ForeignKey {
+  id: string;
+}
+
+export interface ServiceEntity {
+  id: string;
+  name?: string;
+  protocol: 'http' | 'https' | 'grpc' | 'grpcs' | 'tcp' | 'tls' | 'udp' | 'ws' | 'wss' | 'tls_passthrough';
+  host: string;
+  port: number;
+  path?: string;
+  retries?: number;
+  connect_timeout?: number;
+  write_timeout?: number;
+  read_timeout?: number;
+  enabled?: boolean;
+  tls_verify?: boolean;
+  tags?: string[];
+  created_at?: number;
+}
+
+export interface RouteEntity {
+  id: string;
+  name?: string;
+  protocols: string[];
+  methods?: string[];
+  hosts?: string[];
+  paths?: string[];
+  headers?: Record<string, string[]>;
+  snis?: string[];
+  regex_priority?: number;
+  strip_path: boolean;
+  preserve_host: boolean;
+  path_handling?: 'v0' | 'v1';
+  https_redirect_status_code?: number;
+  request_buffering?: boolean;
+  response_buffering?: boolean;
+  service?: ForeignKey;
+  tags?: string[];
+  created_at?: number;
+}
+
+export interface UpstreamEntity {
+  id: string;
+  name: string;
+  algorithm?: 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
+  hash_on?: string;
+  hash_fallback?: string;
+  hash_on_header?: string;
+  hash_fallback_header?: string;
+  hash_on_cookie?: string;
+  hash_on_cookie_path?: string;
+  hash_on_query_arg?: string;
+  hash_fallback_query_arg?: string;
+  hash_on_uri_capture?: string;
+  hash_fallback_uri_capture?: string;
+  slots?: number;
+  host_header?: string;
+  healthchecks?: Record<string, unknown>;
+  created_at?: number;
+}
+
+export interface TargetEntity {
+  id: string;
+  target: string;
+  weight?: number;
+  upstream: ForeignKey;
+  created_at?: number;
+}
+
+/** The declarative document a data plane receives (`_format_version: "3.0"`, flat, foreign keys as `{ id }`). */
+export interface DeclarativeConfig {
+  _format_version?: string;
+  services?: ServiceEntity[];
+  routes?: RouteEntity[];
+  upstreams?: UpstreamEntity[];
+  targets?: TargetEntity[];
+  plugins?: Record<string, unknown>[];
+  consumers?: Record<string, unknown>[];
+  certificates?: Record<string, unknown>[];
+  snis?: Record<string, unknown>[];
+  ca_certificates?: Record<string, unknown>[];
+  [entity: string]: unknown;
+}
+
+/** What the router needs to know of a request. */
+export interface RouteRequest {
+  method: string;
+  /** Host header without the port, lowercased (the SNI or listener address when absent). */
+  host: string;
+  /** Port from the Host header, else the port the client connected to. */
+  port: number;
+  /** Request path without the query string, as received (percent-encoding kept). */
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** TLS server name on https listeners. */
+  sni?: string;
+  protocol: 'http' | 'https';
+}
+
+export interface RouteCaptures {
+  unnamed: string[];
+  named: Record<string, string>;
+}
+
+export interface RouteMatch {
+  route: RouteEntity;
+  /** The route's service, or null for a route without one (Kong answers 503 then). */
+  service: ServiceEntity | null;
+  /** Path to send upstream (strip_path, path_handling and the service path applied), without the query. */
+  upstreamPath: string;
+  /** The Host header to send upstream when preserve_host is on, else null (the target's host is used). */
+  upstreamHost: string | null;
+  /** Regex path captures, when the matching path was a `~` regex. */
+  captures: RouteCaptures | null;
+}
+
+/** Built once per configuration version; matching must not cost time linear in the route count. */
+export interface Router {
+  readonly routeCount: number;
+  match(request: RouteRequest): RouteMatch | null;
+}
+
+/** One upstream address a balancer can hand out. */
+export interface BalancerTarget {
+  /** Stable key: `host:port`. */
+  key: string;
+  host: string;
+  port: number;
+  weight: number;
+}
+
+/** What consistent hashing may hash on. */
+export interface BalancerRequest {
+  clientIp: string;
+  headers: IncomingHttpHeaders;
+  path: string;
+  query: URLSearchParams;
+  consumerId?: string;
+  credentialId?: string;
+  captures?: RouteCaptures | null;
+}
+
+/** How a proxied attempt went, for passive health checks and least-connections accounting. */
+export type AttemptOutcome =
+  { kind: 'response'; status: number } | { kind: 'tcp_failure' } | { kind: 'timeout' };
+
+export interface BalancerPick {
+  target: BalancerTarget;
+  /** Call once when the attempt is over (least-connections and passive health checks depend on it). */
+  done(outcome: AttemptOutcome): void;
+}
+
+export interface Balancer {
+  readonly upstream: UpstreamEntity;
+  /** A healthy target, skipping `exclude` keys (retries); null when none is healthy. */
+  pick(request: BalancerRequest, exclude?: ReadonlySet<string>): BalancerPick | null;
+  /** For `kong_upstream_target_health`: each target and its state. */
+  health(): { target: BalancerTarget; state: 'healthy' | 'unhealthy' | 'dns_error' | 'healthchecks_off' }[];
+  close(): void;
+}
