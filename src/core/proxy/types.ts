@@ -133,6 +133,8 @@ export interface BalancerTarget {
   host: string;
   port: number;
   weight: number;
+  /** The target's configured host name when `host` is an address it resolved to (Kong sends it as Host). */
+  hostname?: string;
 }
 
 /** What consistent hashing may hash on. */
@@ -154,6 +156,11 @@ export interface BalancerPick {
   target: BalancerTarget;
   /** Call once when the attempt is over (least-connections and passive health checks depend on it). */
   done(outcome: AttemptOutcome): void;
+  /**
+   * Set when consistent hashing on a cookie found none and made one up: the response must carry
+   * `Set-Cookie: <name>=<value>; Path=<path>; Same-Site=Lax; HttpOnly` (as Kong does).
+   */
+  hashCookie?: { name: string; value: string; path: string };
 }
 
 export interface Balancer {

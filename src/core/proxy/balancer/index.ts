@@ -1,0 +1,70 @@
+// The balancers of one configuration version: a service whose host names an upstream is balanced
+// over that upstream's targets; any other host is connected to directly.
+import type { Balancer, DeclarativeConfig, TargetEntity } from '../types.js';
+import { systemResolver, type Resolver } from './dns.js';
+import { UpstreamBalancer, type BalancerLog } from './upstream-balancer.js';
+
+export type { BalancerLog } from './upstream-balancer.js';
+export type { Resolver, ResolvedAddress } from './dns.js';
+
+export interface BalancersOptions {
+  log: BalancerLog;
+  /** Name resolution for targets given by host name (default: DNS A records, then getaddrinfo). */
+  resolver?: Resolver;
+  /** Clock in milliseconds for DNS expiry (default Date.now). */
+  now?: () => number;
+  /**
+   * The balancers of the configuration this one replaces. Health state and DNS answers of the
+   * same upstream and target ids carry over, as Kong keeps them; the caller still closes it.
+   */
+  previous?: Balancers;
+}
+
+export interface Balancers {
+  /** The balancer of the upstream named `host`, or null when the host is not an upstream. */
+  forHost(host: string): Balancer | null;
+  all(): Balancer[];
+  /** Resolves when the first DNS answers for named targets are in (picks before that skip them). */
+  ready(): Promise<void>;
+  /** Stops health-check timers and DNS refreshes; picks already handed out may still call `done`. */
+  close(): void;
+}
+
+const upstreamsOf = new WeakMap<Balancers, Map<string, UpstreamBalancer>>();
+
+export function createBalancers(config: DeclarativeConfig, options: BalancersOptions): Balancers {
+  const previous = options.previous ? upstreamsOf.get(options.previous) : undefined;
+  const targetsOf = new Map<string, TargetEntity[]>();
+  for (const target of config.targets ?? []) {
+    const id = target.upstream?.id;
+    if (!id) continue;
+    const list = targetsOf.get(id);
+    if (list) list.push(target);
+    else targetsOf.set(id, [target]);
+  }
+  const byId = new Map<string, UpstreamBalancer>();
+  const byName = new Map<string, UpstreamBalancer>();
+  for (const upstream of config.upstreams ?? []) {
+    const balancer = new UpstreamBalancer(upstream, targetsOf.get(upstream.id) ?? [], {
+      log: options.log,
+      resolver: options.resolver ?? systemResolver,
+      now: options.now ?? Date.now,
+      previous: previous?.get(upstream.id),
+    });
+    byId.set(upstream.id, balancer);
+    // Host names are case-insensitive; upstream names are host names.
+    byName.set(upstream.name.toLowerCase(), balancer);
+  }
+  const balancers: Balancers = {
+    forHost: (host) => byName.get(host) ?? byName.get(host.toLowerCase()) ?? null,
+    all: () => [...byId.values()],
+    ready: async () => {
+      await Promise.all([...byId.values()].map((b) => b.settled()));
+    },
+    close: () => {
+      for (const balancer of byId.values()) balancer.close();
+    },
+  };
+  upstreamsOf.set(balancers, byId);
+  return balancers;
+}
