@@ -80,10 +80,10 @@ export const MIN_RING_SIZE = 1000;
 
 /**
  * Kong's ketama-style ring of `slots` positions. Each address gets points in proportion to its
- * weight (160 for an average one) at hash("ip:port i"); a key hashes to a position and belongs to
- * the first point at or before it, walking on past unusable addresses. An address's points depend
- * only on its own name and its share of the average weight, so adding an eleventh equal target
- * moves only the keys it takes over (about 1/11), and every node builds the same ring.
+ * weight (160 for an average one) at hash("ip:port i") mod slots; a key hashes to a position and
+ * belongs to the first point at or before it, walking on past unusable addresses. An address's
+ * points depend only on its own name and its share of the average weight, so adding an eleventh
+ * equal target moves only the keys it takes over (about 1/11), and every node builds the same ring.
  */
 export class ConsistentHashing implements Algorithm {
   private readonly size: number;
@@ -98,31 +98,34 @@ export class ConsistentHashing implements Algorithm {
 
   rebuild(addresses: readonly Address[]): void {
     this.addresses = addresses;
-    const candidates = addresses
-      .map((address, index) => ({
-        address,
-        index,
-        name: `${address.target.key}|${address.target.hostname ?? ''}`,
-      }))
-      .filter((c) => c.address.weight > 0)
-      // Same order everywhere so collisions resolve the same way on every node.
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const totalWeight = candidates.reduce((sum, c) => sum + c.address.weight, 0);
-    // Keep half of the ring free so collisions always find a free position quickly.
-    const budget = Math.min(candidates.length * POINTS_PER_ADDRESS, Math.floor(this.size / 2));
-    const owner = new Int32Array(this.size).fill(-1);
-    let occupied = 0;
-    for (const { address, index } of candidates) {
-      const entries = Math.max(1, Math.floor((address.weight / totalWeight) * budget));
-      let placed = 0;
-      for (let i = 1; placed < entries && occupied < this.size; i++) {
-        const position = hash32(`${address.target.key} ${i}`) % this.size;
-        if (owner[position] !== -1) continue; // taken: try the next name, as Kong does
-        owner[position] = index;
-        placed++;
-        occupied++;
-      }
+    let totalWeight = 0;
+    let count = 0;
+    for (const address of addresses) {
+      if (address.weight === 0) continue;
+      totalWeight += address.weight;
+      count++;
     }
+    // Keep at least half of the ring free so points rarely collide.
+    const budget = Math.min(count * POINTS_PER_ADDRESS, Math.floor(this.size / 2));
+    const owner = new Int32Array(this.size).fill(-1);
+    const claim = new Uint32Array(this.size);
+    addresses.forEach((address, index) => {
+      if (address.weight === 0) return;
+      const entries = Math.max(1, Math.floor((address.weight / totalWeight) * budget));
+      for (let i = 1; i <= entries; i++) {
+        const point = hash32(`${address.target.key} ${i}`);
+        const position = point % this.size;
+        // Two points on one position: the larger full hash keeps it, whatever the order addresses
+        // come in. Kong moves the loser on to another position instead, which lets a new target
+        // shift keys between old ones; dropping it keeps every move going to the new target.
+        if (owner[position] === -1 || point > claim[position]!) {
+          owner[position] = index;
+          claim[position] = point;
+        }
+      }
+    });
+    let occupied = 0;
+    for (let position = 0; position < this.size; position++) if (owner[position] !== -1) occupied++;
     this.positions = new Uint32Array(occupied);
     this.owners = new Int32Array(occupied);
     let j = 0;
