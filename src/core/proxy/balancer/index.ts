@@ -26,6 +26,12 @@ export interface Balancers {
   all(): Balancer[];
   /** Resolves when the first DNS answers for named targets are in (picks before that skip them). */
   ready(): Promise<void>;
+  /**
+   * Marks an address (`ip:port`) or every address of a target (`host:port`) of the named upstream
+   * healthy or unhealthy by hand, as Kong's `/healthy` and `/unhealthy` target endpoints do.
+   * False when there is no such upstream or address.
+   */
+  setHealth(upstream: string, key: string, healthy: boolean): boolean;
   /** Stops health-check timers and DNS refreshes; picks already handed out may still call `done`. */
   close(): void;
 }
@@ -60,6 +66,10 @@ export function createBalancers(config: DeclarativeConfig, options: BalancersOpt
     all: () => [...byId.values()],
     ready: async () => {
       await Promise.all([...byId.values()].map((b) => b.settled()));
+    },
+    setHealth: (upstream, key, healthy) => {
+      const balancer = byName.get(upstream.toLowerCase());
+      return balancer ? balancer.setHealth(key, healthy) : false;
     },
     close: () => {
       for (const balancer of byId.values()) balancer.close();
