@@ -1,5 +1,13 @@
 // The balancers of one configuration version: a service whose host names an upstream is balanced
 // over that upstream's targets; any other host is connected to directly.
+//
+// Health, as in Kong (lua-resty-healthcheck): every address starts healthy. Active probes and the
+// proxy's reports (`done`) feed one set of counters per address; each kind of failure has its own
+// counter and threshold, a success clears them, and a threshold of 0 turns that counter off. With
+// passive checks only, an address that went unhealthy gets no new traffic, so only an attempt that
+// was already in flight, active checks, `setHealth`, or re-creating the target (a new id) bring it
+// back; a new configuration with the same target keeps its state. Without any checks configured
+// every address reports `healthchecks_off` and is always used.
 import type { Balancer, DeclarativeConfig, TargetEntity } from '../types.js';
 import { systemResolver, type Resolver } from './dns.js';
 import { UpstreamBalancer, type BalancerLog } from './upstream-balancer.js';
