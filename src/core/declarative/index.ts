@@ -61,6 +61,16 @@ export async function exportDeclarative(
   return { version, doc: toDeclarative(entities) };
 }
 
+/**
+ * The config table a control plane holding exactly `doc` would send: rows after defaults, flat, by id.
+ * `now` stamps rows the file gives no created_at/updated_at (the CP would stamp its import time).
+ */
+export function configTableOf(doc: unknown, source: string, now?: number): Record<string, unknown> {
+  const plan = planImport(doc, emptySnapshot(), now);
+  if (plan.problems.length > 0) throw new DeclarativeInvalidError(source, plan.problems);
+  return toDeclarative(plan.rows);
+}
+
 /** Writes the export to a file; refuses to replace an existing one unless `force`. */
 export function writeDeclarativeFile(
   path: string,

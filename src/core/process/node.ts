@@ -7,9 +7,10 @@ import { enabledPlugins, type HybridConfig } from '../config/index.js';
 import { BUNDLED_PLUGINS } from '../plugins/registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
-import { EMPTY_CONFIG_HASH } from '../cluster/protocol.js';
 import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
 import { answerNoRoute } from '../proxy/empty-proxy.js';
+import type { ConfigCache } from '../dataplane/config-cache.js';
+import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { statusHandler } from '../status/status-api.js';
 import { defaultTlsFor } from './default-cert.js';
 import type { Logger } from './logger.js';
@@ -38,6 +39,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   let admin: AdminApi | undefined;
   let listener: ClusterListener | undefined;
   let cluster: ClusterClient | undefined;
+  let cache: ConfigCache | undefined;
   const endpoints: string[] = [];
   const record = (name: string, bound: BoundServer[]) => {
     servers.push(...bound);
@@ -49,9 +51,11 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
 
   try {
     if (config.role === 'data_plane') {
-      // Until a configuration arrives the proxy answers as Kong does with an empty config; routing the
-      // received configuration is the proxy's job (not wired yet), clustering keeps it current.
-      let served: { hash: string; table: Record<string, unknown> } | null = null;
+      // Cache → declarative_config → empty, before any listener; routing the served configuration is the
+      // proxy's job (not wired yet), clustering keeps it current.
+      cache = openNodeConfigCache(config, logger);
+      const initial = loadInitialConfig(config, cache, logger);
+      let served = initial.table ? { hash: initial.hash, table: initial.table } : null;
       const configHash = (): string | null => served?.hash ?? null;
       const tls = config.proxy_listen.some((l) => l.ssl) ? await defaultTlsFor(ctx, 'proxy') : undefined;
       record('proxy', await bindListeners('proxy', config.proxy_listen, answerNoRoute, tls));
@@ -62,7 +66,6 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
           : undefined;
         record('status', await bindListeners('status', config.status_listen, handler, statusTls));
       }
-      logger.notice(`data plane ${ctx.nodeId} serving an empty configuration (hash ${EMPTY_CONFIG_HASH})`);
       cluster = startClusterClient({
         config,
         nodeId: ctx.nodeId,
@@ -71,6 +74,8 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
         logger,
         currentHash: configHash,
         apply: async (table, hash) => {
+          // The cache first: a crash after the swap still restarts on this config (a failed save is logged).
+          await cache?.save({ hash, table });
           served = { hash, table };
         },
       });
@@ -93,6 +98,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
     await cluster?.close();
     await Promise.all([closeServers(servers, graceMs), admin?.close(), listener?.close()]);
     await store?.close();
+    await cache?.close();
   }
 
   return { endpoints, stop: closeAll };
