@@ -32,10 +32,12 @@ export function loadInitialConfig(
   logger: Logger,
 ): InitialConfig {
   const log = logger.child('clustering');
+  const started = performance.now();
   const cached = cache.load();
   if (cached) {
+    const ms = Math.round(performance.now() - started);
     log.notice(
-      `loaded configuration ${cached.hash} from the cache (${cached.entities} entities, saved ${new Date(cached.savedAt).toISOString()})`,
+      `loaded configuration ${cached.hash} from the cache (${cached.entities} entities, saved ${new Date(cached.savedAt).toISOString()}, read in ${ms} ms)`,
     );
     return { source: 'cache', hash: cached.hash, table: cached.table };
   }
