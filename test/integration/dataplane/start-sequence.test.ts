@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
-import { KNOWN_CREDENTIAL } from './large-config.js';
+import { configHash } from '../../../src/core/cluster/hash.js';
+import { openConfigCache } from '../../../src/core/dataplane/config-cache.js';
+import { KNOWN_CREDENTIAL, largeConfig } from './large-config.js';
 
 /** Fast pings and reconnects, so the tests wait on events, not on Kong's 30 s intervals. */
 const FAST = {
@@ -233,14 +235,25 @@ describe('data plane start sequence (CLI)', function () {
     assert.match(refused.stderr, /declarative config file not found: .*nope\.yml/);
   });
 
-  it('cache mode off: nothing is written, and a restart with the CP down has the empty config (503)', async () => {
+  it('cache off or unwritable: configs still apply; with it off a restart with the CP down is empty (503)', async () => {
     const cp = await controlPlane('cp-off');
     await start(cp);
     const dp = await dataPlane('dp-off', cp.cluster, ['data_plane_config_cache_mode = off']);
     await start(dp);
+    const notADirectory = join(dir, 'not-a-directory');
+    writeFileSync(notADirectory, '');
+    const blocked = await dataPlane('dp-blocked', cp.cluster, [
+      `lmdb_environment_path = ${join(notADirectory, 'dbless.lmdb')}`,
+    ]);
+    await start(blocked);
     await admin(cp, '/services', { name: 'only-in-memory', url: 'http://127.0.0.1:9/' });
     await waitUntil(synced(dp, cp), { timeoutMs: 20_000, message: 'the DP on the CP hash' });
+    await waitUntil(synced(blocked, cp), { timeoutMs: 20_000, message: 'the blocked DP on the CP hash' });
     assert.equal((await status(dp)).ready, 200);
+    assert.match(
+      log(blocked),
+      /\[warn\].*config cache .*cannot be opened, configs will not be cached: ENOTDIR/,
+    );
     await stop(cp);
     await stop(dp);
     assert.equal(existsSync(join(dp.prefix, 'dbless.lmdb')), false, 'no cache directory');
@@ -249,6 +262,31 @@ describe('data plane start sequence (CLI)', function () {
     assert.match(
       log(dp),
       /no cached configuration and no declarative_config: serving an empty configuration/,
+    );
+  });
+
+  it('cold start from a 10k-route cache: ready on the cached hash (time printed)', async () => {
+    const dp = await dataPlane('dp-10k', await freePort());
+    const table = largeConfig(10_000, 'cold');
+    const { hash } = configHash(table);
+    const cache = openConfigCache({
+      path: join(dp.prefix, 'dbless.lmdb'),
+      mapSize: 2048 * 1024 * 1024,
+      mode: 'unencrypted',
+      log: { warn: (m) => assert.fail(m), info: () => undefined },
+    });
+    assert.equal(await cache.save({ hash, table }), true);
+    await cache.close();
+
+    const t = performance.now();
+    await start(dp);
+    const started = performance.now() - t;
+    assert.deepEqual(await status(dp), { ready: 200, hash });
+    const ready = performance.now() - t;
+    const loadedAt = /loaded configuration [0-9a-f]{32} from the cache \(11002 entities/.test(log(dp));
+    assert.ok(loadedAt, 'the cache was the source');
+    console.log(
+      `      \`hybrid start\` with a 10k-route cache: returned after ${started.toFixed(0)} ms, /status/ready 200 after ${ready.toFixed(0)} ms`,
     );
   });
 });
