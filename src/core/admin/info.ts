@@ -66,6 +66,8 @@ export interface InfoRouteOptions {
   /** Route patterns, for `/endpoints`. */
   patterns: () => string[];
   schemas?: SchemaDocuments;
+  /** A control plane's current configuration hash (`configuration_hash`, the field a data plane's /status has). */
+  configurationHash?: () => string | null;
 }
 
 export function defaultNodeInfo(version: string): NodeInfo {
@@ -121,6 +123,7 @@ export function infoRoutes(options: InfoRouteOptions): AdminRoute[] {
             heap_total: mebibytes(memory.heapTotal),
           },
           config_version: configVersion,
+          ...(options.configurationHash ? { configuration_hash: options.configurationHash() } : {}),
         });
       },
     },

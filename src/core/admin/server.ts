@@ -12,7 +12,7 @@ import type { AdminRoute } from './context.js';
 import { entityRoutes, type AdminSchemaSource } from './entities.js';
 import { defaultNodeInfo, infoRoutes, type NodeInfo, type SchemaDocuments } from './info.js';
 import { bundledPlugins, storeSchemas } from './schemas.js';
-import { badRequest } from './responses.js';
+import { notAControlPlaneRoutes } from './clustering.js';
 import { tagRoutes } from './tags.js';
 
 /**
@@ -35,6 +35,8 @@ export interface AdminApiOptions {
   routes?: AdminRoute[];
   /** Field types used to read form bodies, and the documents `/schemas/...` serves (default: the store's). */
   schemas?: AdminSchemaSource & SchemaDocuments;
+  /** On a control plane: the hash of the configuration it sends data planes, shown by `/status`. */
+  configurationHash?: () => string | null;
   /** Larger bodies are refused with 413. Default 10 MiB, Kong's default. */
   maxBodyBytes?: number;
   log?: AdminLogger;
@@ -82,13 +84,6 @@ function asListener(address: AdminListenAddress): Listener {
   };
 }
 
-/** Kong's answer on a node that is not a control plane; on one, clustering registers the real route. */
-const notAControlPlane: AdminRoute = {
-  method: 'GET',
-  path: '/clustering/data-planes',
-  handler: () => badRequest('this endpoint is only available on a control plane (role = control_plane)'),
-};
-
 /**
  * Binds the Admin API to every `listen` address. Rejects (and binds nothing) when an address is
  * taken (`listen_failed`), or an `ssl` listener has no certificate (`admin_ssl_missing`).
@@ -125,10 +120,12 @@ export async function startAdminApi(options: AdminApiOptions): Promise<AdminApi>
       stats: app.stats,
       patterns: () => app.router.patterns(),
       schemas,
+      configurationHash: options.configurationHash,
     }),
     ...entityRoutes(options.store, schemas),
     ...tagRoutes(options.store),
-    ...(role === 'control_plane' ? [] : [notAControlPlane]),
+    // On a control plane, clustering adds the real routes (`routes` or `register`).
+    ...(role === 'control_plane' ? [] : notAControlPlaneRoutes),
     ...(options.routes ?? []),
   ];
   for (const route of routes) app.register(route);

@@ -12,12 +12,15 @@ import { checkPlugins, checkVersion } from './compat.js';
 import { clusterTrustedRoots, refusePeer } from './peer.js';
 import { encodeReconfigure, type EncodedConfig } from './frames.js';
 import { MessageType, OUTLET_PATH, PING_TIMEOUT_MS, PUSH_COALESCE_MS, type BasicInfo } from './protocol.js';
+import { peerCertificateExpiry, type DataPlaneRegistry } from './registry.js';
 
 export interface ClusterListenerOptions {
   config: HybridConfig;
   store: Store;
   logger: Logger;
   version: string;
+  /** Records each data plane in the store (clustering_data_planes); none in tests of the listener alone. */
+  registry?: DataPlaneRegistry;
 }
 
 /** What the control plane knows of one connected data plane. */
@@ -32,17 +35,21 @@ export interface DataPlaneSession {
   lastSeen: number;
   /** Why this data plane gets no configuration, if it gets none. */
   incompatible: string | null;
+  /** notAfter of the client certificate presented in the handshake, unix seconds. */
+  certExpiry: number | null;
   socket: WebSocket;
 }
 
 export interface ClusterListener {
   addresses: { host: string; port: number }[];
   sessions(): DataPlaneSession[];
+  /** The hash of the configuration data planes are sent now (null before the first export). */
+  configHash(): string | null;
   close(): Promise<void>;
 }
 
 export async function startClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
-  const { config, store, version } = options;
+  const { config, store, version, registry } = options;
   const log = options.logger.child('clustering');
   const sessions = new Map<WebSocket, DataPlaneSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.cluster_max_payload });
@@ -78,6 +85,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
         configHash: null,
         lastSeen: Date.now(),
         incompatible: null,
+        certExpiry: peerCertificateExpiry(req.socket as TLSSocket),
         socket: ws,
       };
       accept(session);
@@ -93,6 +101,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       session.lastSeen = Date.now();
       const hash = payload.toString('utf8');
       if (/^[0-9a-f]{32}$/.test(hash)) session.configHash = hash;
+      registry?.updated(session);
     });
     ws.once('message', (data, isBinary) => {
       silence.reset();
@@ -111,16 +120,21 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       const versionCheck = checkVersion(version, session.version);
       if (!versionCheck.compatible) {
         log.warn(`${who} refused: ${versionCheck.reason}: ${versionCheck.message}`);
+        registry?.refused(session, versionCheck.reason);
         ws.close(4100, versionCheck.reason);
         return;
       }
       sessions.set(ws, session);
       log.notice(`${who} connected (version ${session.version})`);
       if (current) send(session, current);
+      registry?.connected(session);
     });
     ws.on('close', () => {
       silence.stop();
-      if (sessions.delete(ws)) log.notice(`${who} disconnected`);
+      if (sessions.delete(ws)) {
+        log.notice(`${who} disconnected`);
+        registry?.disconnected(session);
+      }
     });
     ws.on('error', (err) => log.warn(`${who}: ${err.message}`));
   }
@@ -151,7 +165,10 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
         log.info(
           `config version ${storeVersion} (hash ${current.hash}, ${current.frame.length} bytes) to ${sessions.size} data plane(s)`,
         );
-        for (const session of sessions.values()) send(session, current);
+        for (const session of sessions.values()) {
+          send(session, current);
+          registry?.updated(session);
+        }
       } catch (err) {
         log.error(`could not export the configuration: ${(err as Error).message}`);
       }
@@ -209,6 +226,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   return {
     addresses,
     sessions: () => [...sessions.values()],
+    configHash: () => current?.hash ?? null,
     close: async () => {
       unsubscribe();
       if (window) clearTimeout(window);

@@ -1,7 +1,9 @@
 // A running node in its role: binds the role's listeners, and stops or reloads them on request.
 import { hostname } from 'node:os';
 import { startAdminApi, type AdminApi } from '../admin/index.js';
+import { clusteringRoutes } from '../admin/clustering.js';
 import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
+import { DataPlaneRegistry } from '../cluster/registry.js';
 import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js';
 import { enabledPlugins, type HybridConfig } from '../config/index.js';
 import { BUNDLED_PLUGINS } from '../plugins/registry.js';
@@ -38,6 +40,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   let store: Store | undefined;
   let admin: AdminApi | undefined;
   let listener: ClusterListener | undefined;
+  let registry: DataPlaneRegistry | undefined;
   let cluster: ClusterClient | undefined;
   let cache: ConfigCache | undefined;
   const endpoints: string[] = [];
@@ -82,10 +85,19 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
     } else {
       store = await openStore(storeOptionsFromConfig(config), { migrate: ctx.runMigrations ?? false });
       logger.notice(`${config.role} ${ctx.nodeId} using the ${store.engine} store`);
-      admin = await startAdminFor(ctx, store);
+      if (config.role === 'control_plane') {
+        registry = new DataPlaneRegistry({
+          rows: store.dataPlanes,
+          controlPlaneId: ctx.nodeId,
+          purgeDelaySeconds: config.cluster_data_plane_purge_delay,
+          log: logger.child('clustering'),
+        });
+        await registry.start();
+      }
+      admin = await startAdminFor(ctx, store, () => listener?.configHash() ?? null);
       for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
       if (config.role === 'control_plane') {
-        listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION });
+        listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION, registry });
         for (const a of listener.addresses) endpoints.push(`cluster wss://${hostPort(a.host, a.port)}`);
       }
     }
@@ -97,6 +109,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   async function closeAll(graceMs: number): Promise<void> {
     await cluster?.close();
     await Promise.all([closeServers(servers, graceMs), admin?.close(), listener?.close()]);
+    await registry?.close();
     await store?.close();
     await cache?.close();
   }
@@ -105,7 +118,11 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
 }
 
 /** The Admin API of a control plane (or traditional node) on admin_listen, logging under [admin]. */
-async function startAdminFor(ctx: NodeContext, store: Store): Promise<AdminApi> {
+async function startAdminFor(
+  ctx: NodeContext,
+  store: Store,
+  configurationHash: () => string | null,
+): Promise<AdminApi> {
   const { config, logger } = ctx;
   const log = logger.child('admin');
   const needsTls = config.admin_listen.some((l) => l.ssl);
@@ -114,6 +131,15 @@ async function startAdminFor(ctx: NodeContext, store: Store): Promise<AdminApi> 
     store,
     listen: config.admin_listen.map((l) => ({ host: l.host, port: l.port, ssl: l.ssl })),
     role: config.role,
+    ...(config.role === 'control_plane'
+      ? {
+          routes: clusteringRoutes({
+            rows: store.dataPlanes,
+            purgeDelaySeconds: config.cluster_data_plane_purge_delay,
+          }),
+          configurationHash,
+        }
+      : {}),
     nodeInfo: {
       node_id: ctx.nodeId,
       hostname: hostname(),

@@ -100,7 +100,63 @@ export interface Store extends EntityOperations {
   /** Subscribe to committed changes (this process, and other CPs on PostgreSQL). Returns unsubscribe. */
   onChange(listener: ChangeListener): () => void;
 
+  /** The data plane registry: written without a version bump, so it never triggers a config push. */
+  readonly dataPlanes: DataPlaneRows;
+
   close(): Promise<void>;
 }
 
 export { StoreError, StoreErrorCode, type StoreErrorBody } from './errors.js';
+
+/** Kong's `sync_status` values of a data plane (CLUSTERING_SYNC_STATUS). */
+export const SYNC_STATUSES = [
+  'unknown',
+  'normal',
+  'kong_version_incompatible',
+  'plugin_set_incompatible',
+  'plugin_version_incompatible',
+] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+
+/**
+ * One data plane as the control plane records it (Kong's `clustering_data_planes`, plus this project's
+ * `status` and the id of the control plane holding its connection). Times are unix seconds.
+ * Not configuration: it never bumps the config version, is never exported and never pushed.
+ */
+export interface DataPlaneRow {
+  /** The data plane's node id (its `<prefix>/node.id`). */
+  id: string;
+  hostname: string;
+  ip: string;
+  version: string;
+  sync_status: SyncStatus;
+  /** The hash the data plane last reported in a ping; null before its first one. */
+  config_hash: string | null;
+  last_seen: number;
+  labels: Record<string, string>;
+  cert_details: { expiry_timestamp: number | null };
+  status: 'connected' | 'disconnected';
+  /** Node id of the control plane that last held this data plane's connection. */
+  control_plane_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DataPlanePage {
+  data: DataPlaneRow[];
+  /** Cursor for the next page, absent on the last page. */
+  offset?: string;
+}
+
+/** The control plane's registry of data planes, kept beside (not inside) the configuration. */
+export interface DataPlaneRows {
+  /** Inserts or replaces each row by id in one transaction; `created_at` of an existing row is kept. */
+  upsert(rows: DataPlaneRow[]): Promise<void>;
+  get(id: string): Promise<DataPlaneRow | null>;
+  /** Ordered by id; `size` 1..1000 (default 100). INVALID_SIZE / INVALID_OFFSET. */
+  list(options?: { size?: number; offset?: string }): Promise<DataPlanePage>;
+  /** Marks `connected` rows held by that control plane as disconnected (its restart); returns how many. */
+  disconnectAll(controlPlaneId: string, at: number): Promise<number>;
+  /** Deletes rows last seen before `lastSeenBefore`; returns how many. */
+  purge(lastSeenBefore: number): Promise<number>;
+}

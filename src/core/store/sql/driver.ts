@@ -10,10 +10,19 @@ export interface SqlClient {
   run(sql: string, params?: unknown[]): Promise<void>;
 }
 
+export interface WriteOptions {
+  /** Default true: the transaction may change the configuration, so it takes the version row lock. */
+  configuration?: boolean;
+}
+
 export interface SqlDriver {
   readonly engine: 'sqlite' | 'postgres';
-  /** A write transaction that excludes every other writer (on PostgreSQL: of every process). */
-  write<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * A write transaction that excludes every other writer (on PostgreSQL: of every process). With
+   * `{ configuration: false }` it writes rows outside the configuration (the data plane registry) and,
+   * on PostgreSQL, does not queue behind configuration writers.
+   */
+  write<T>(fn: (client: SqlClient) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** A read-only transaction over a consistent snapshot. */
   read<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
   /** A transaction for schema changes, serialised against other processes migrating the same database. */

@@ -54,7 +54,7 @@ export function mergePatch(
 }
 
 export const encodeOffset = (id: string) => Buffer.from(JSON.stringify([id])).toString('base64url');
-function decodeOffset(offset: string): string {
+export function decodeOffset(offset: string): string {
   try {
     const value = JSON.parse(Buffer.from(offset, 'base64url').toString('utf8')) as unknown;
     // Cursors hold a row id: anything else (a NUL byte, say) must not reach the database as a 500.

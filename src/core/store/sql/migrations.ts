@@ -1,5 +1,6 @@
 // Schema migrations: an ordered list, recorded in hybrid_migrations; automatic on SQLite, explicit on PostgreSQL.
 import type { SqlClient } from './driver.js';
+import { dataPlaneSchema } from './data-planes.js';
 import { baseSchema } from './tables.js';
 
 export interface Migration {
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Append-only: a released migration is never edited, a change is a new entry. */
-export const MIGRATIONS: readonly Migration[] = [{ name: '000_base', statements: baseSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '000_base', statements: baseSchema },
+  { name: '001_clustering_data_planes', statements: dataPlaneSchema },
+];
 
 export interface MigrationState {
   bootstrapped: boolean;

@@ -1,6 +1,6 @@
 // PostgreSQL engine: a pg pool in the configured schema; writers serialise on the version row; LISTEN/NOTIFY for changes.
 import pg from 'pg';
-import type { Row, SqlClient, SqlDriver } from './driver.js';
+import type { Row, SqlClient, SqlDriver, WriteOptions } from './driver.js';
 
 export interface PostgresOptions {
   host: string;
@@ -86,8 +86,8 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  write<T>(fn: (client: SqlClient) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN', fn, true);
+  write<T>(fn: (client: SqlClient) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.transaction('BEGIN', fn, options.configuration !== false);
   }
 
   read<T>(fn: (client: SqlClient) => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import { HybridError } from '../../errors.js';
 import { StoreError, StoreErrorCode } from '../errors.js';
 import type {
   ChangeListener,
+  DataPlaneRows,
   EntityName,
   EntityRow,
   GetOptions,
@@ -13,6 +14,7 @@ import type {
   StoreTransaction,
 } from '../types.js';
 import type { SqlClient, SqlDriver } from './driver.js';
+import { DataPlaneRowsOnSql } from './data-planes.js';
 import { EntityOperationsOnSql } from './entity-operations.js';
 
 export async function readVersion(client: SqlClient): Promise<number> {
@@ -39,8 +41,11 @@ function asStoreError(err: unknown): unknown {
 export class SqlStore implements Store {
   private readonly listeners = new Set<ChangeListener>();
   private lastAnnounced = 0;
+  readonly dataPlanes: DataPlaneRows;
 
-  constructor(private readonly driver: SqlDriver) {}
+  constructor(private readonly driver: SqlDriver) {
+    this.dataPlanes = new DataPlaneRowsOnSql(driver);
+  }
 
   get engine(): 'sqlite' | 'postgres' {
     return this.driver.engine;
