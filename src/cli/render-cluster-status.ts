@@ -59,11 +59,10 @@ export function renderClusterStatus(report: ClusterStatusReport, warnDays: numbe
       lines.push(
         row
           .map((cell, i) => {
-            const padded = cell.text.padEnd(widths[i]!);
+            const padded = i === row.length - 1 ? cell.text : cell.text.padEnd(widths[i]!);
             return cell.colour ? cell.colour(padded) : padded;
           })
-          .join('  ')
-          .trimEnd(),
+          .join('  '),
       );
   const connected = report.data_planes.filter((dp) => dp.status === 'connected').length;
   const summary = `${connected} of ${report.data_planes.length} data plane(s) connected`;

@@ -1,0 +1,274 @@
+// The registry end to end through the CLI: a CP and two DPs over shared-mode mTLS, /clustering/* and `hybrid cluster status`.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { DataPlaneItem } from '../../../src/core/admin/clustering.js';
+import { PACKAGE_VERSION } from '../../../src/core/version.js';
+import { runCli } from '../../helpers/cli.js';
+import { freePort, makeTempDir } from '../../helpers/tmp.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+/** Fast pings, so disconnects and reconnects happen in test time. */
+const FAST = {
+  HYBRID_CLUSTER_PING_INTERVAL_MS: '300',
+  HYBRID_CLUSTER_PING_TIMEOUT_MS: '3000',
+  HYBRID_CLUSTER_RECONNECT_MIN_MS: '100',
+};
+const PURGE_DELAY = 3600;
+
+interface Node {
+  prefix: string;
+  conf: string;
+  port: number;
+}
+
+interface ListPage {
+  data: DataPlaneItem[];
+  next: string | null;
+  offset?: string;
+}
+
+describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let cp: Node;
+  let dps: Node[];
+  const started = new Set<Node>();
+
+  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST });
+  const start = async (node: Node) => {
+    const result = await run(['start', '-c', node.conf, '-p', node.prefix]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    started.add(node);
+  };
+  const stop = async (node: Node) => {
+    assert.equal((await run(['stop', '-p', node.prefix])).exitCode, 0);
+    started.delete(node);
+  };
+  const admin = (path: string) => `http://127.0.0.1:${cp.port}${path}`;
+  const getJson = async <T>(url: string): Promise<{ status: number; body: T }> => {
+    const res = await fetch(url);
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const list = async () => (await getJson<ListPage>(admin('/clustering/data-planes'))).body.data;
+  const cpHash = async () =>
+    (await getJson<{ configuration_hash: string }>(admin('/status'))).body.configuration_hash;
+  const dpHash = async (dp: Node) =>
+    (await getJson<{ configuration_hash: string }>(`http://127.0.0.1:${dp.port}/status`)).body
+      .configuration_hash;
+  const nodeId = (node: Node) => readFileSync(join(node.prefix, 'node.id'), 'utf8').trim();
+
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir());
+    assert.equal((await run(['gen_cert', 'shared.crt', 'shared.key'])).exitCode, 0);
+    const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
+    const cluster = await freePort();
+    cp = { prefix: join(dir, 'cp'), conf: join(dir, 'cp.conf'), port: await freePort() };
+    writeFileSync(
+      cp.conf,
+      [
+        'role = control_plane',
+        ...shared,
+        `admin_listen = 127.0.0.1:${cp.port}`,
+        `cluster_listen = 127.0.0.1:${cluster}`,
+        `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
+        `cluster_data_plane_purge_delay = ${PURGE_DELAY}`,
+        '',
+      ].join('\n'),
+    );
+    dps = [];
+    for (const [name, labels] of [
+      ['dp-a', 'region:eu,tier:gold'],
+      ['dp-b', 'region:us'],
+    ] as const) {
+      const dp = { prefix: join(dir, name), conf: join(dir, `${name}.conf`), port: await freePort() };
+      writeFileSync(
+        dp.conf,
+        [
+          'role = data_plane',
+          'database = off',
+          ...shared,
+          `cluster_control_plane = 127.0.0.1:${cluster}`,
+          `cluster_dp_labels = ${labels}`,
+          `proxy_listen = 127.0.0.1:${await freePort()}`,
+          `status_listen = 127.0.0.1:${dp.port}`,
+          '',
+        ].join('\n'),
+      );
+      dps.push(dp);
+    }
+    await start(cp);
+    const res = await fetch(admin('/services'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'billing', url: 'http://127.0.0.1:9/' }),
+    });
+    assert.equal(res.status, 201);
+    for (const dp of dps) await start(dp);
+  });
+
+  after(async () => {
+    for (const node of started) if (existsSync(join(node.prefix, 'pids', 'hybrid.pid'))) await stop(node);
+    await cleanup();
+  });
+
+  it('lists both data planes with every field, in sync with the control plane', async () => {
+    const hash = await cpHash();
+    assert.match(hash, /^[0-9a-f]{32}$/);
+    const items = await waitUntil(
+      async () => {
+        const data = await list();
+        return data.length === 2 && data.every((d) => d.status === 'connected' && d.config_hash === hash)
+          ? data
+          : null;
+      },
+      { timeoutMs: 20_000, message: 'both data planes registered and in sync' },
+    );
+    for (const dp of dps) assert.equal(await dpHash(dp), hash);
+    const expiry = Math.floor(
+      Date.parse(new X509Certificate(readFileSync(join(dir, 'shared.crt'))).validTo) / 1000,
+    );
+    const now = Date.now() / 1000;
+    for (const [i, dp] of dps.entries()) {
+      const item = items.find((d) => d.id === nodeId(dp));
+      assert.ok(item, `row of ${dp.prefix}`);
+      assert.ok(Math.abs(now - item.last_seen) <= 5, `last_seen ${item.last_seen} is recent`);
+      assert.ok(Math.abs(item.ttl - (item.last_seen + PURGE_DELAY - now)) <= 2, `ttl ${item.ttl}`);
+      assert.ok(item.created_at <= item.updated_at);
+      const { last_seen: _seen, ttl: _ttl, created_at: _c, updated_at: _u, ...rest } = item;
+      assert.deepEqual(rest, {
+        id: nodeId(dp),
+        hostname: hostname(),
+        ip: '127.0.0.1',
+        version: PACKAGE_VERSION,
+        sync_status: 'normal',
+        config_hash: hash,
+        labels: i === 0 ? { region: 'eu', tier: 'gold' } : { region: 'us' },
+        cert_details: { expiry_timestamp: expiry },
+        status: 'connected',
+      });
+    }
+
+    const status = await getJson<Record<string, unknown>>(admin('/clustering/status'));
+    assert.equal(status.status, 200);
+    assert.deepEqual(Object.keys(status.body).sort(), dps.map(nodeId).sort());
+    const one = status.body[nodeId(dps[0]!)] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(one).sort(), ['config_hash', 'hostname', 'ip', 'last_seen']);
+    assert.equal(one.config_hash, hash);
+  });
+
+  it('pages like every other list', async () => {
+    const first = await getJson<ListPage>(admin('/clustering/data-planes?size=1'));
+    assert.equal(first.body.data.length, 1);
+    assert.ok(first.body.offset);
+    assert.equal(
+      first.body.next,
+      `/clustering/data-planes?offset=${encodeURIComponent(first.body.offset!)}&size=1`,
+    );
+    const second = await getJson<ListPage>(admin(first.body.next!));
+    assert.equal(second.body.data.length, 1);
+    assert.notEqual(second.body.data[0]!.id, first.body.data[0]!.id);
+    assert.equal(second.body.next, null);
+    assert.equal((await getJson(admin('/clustering/data-planes?size=1001'))).status, 400);
+    assert.equal((await getJson(admin('/clustering/data-planes?offset=nope'))).status, 400);
+  });
+
+  it('hybrid cluster status: exit 0 in sync, 1 below --min-dps, --json shape, exit 3 unreachable', async () => {
+    const url = admin('');
+    let r = await run(['cluster', 'status', '--admin-url', url]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /HOSTNAME\s+IP\s+VERSION\s+STATUS\s+SYNC\s+CONFIG HASH\s+LAST SEEN\s+CERT EXPIRY/);
+    assert.equal(r.stdout.match(/127\.0\.0\.1\s+\S+\s+connected\s+in sync/g)?.length, 2, r.stdout);
+    assert.match(r.stdout, /healthy: 2 of 2 data plane\(s\) connected/);
+
+    r = await runCli(['cluster', 'status', '--min-dps', '3'], { env: { ...FAST, HYBRID_ADMIN_URL: url } });
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /✗ 2 data plane\(s\) connected, at least 3 required \[too_few_data_planes\]/);
+
+    r = await run(['cluster', 'status', '--admin-url', url, '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Record<string, unknown> & {
+      data_planes: Record<string, unknown>[];
+    };
+    assert.deepEqual(Object.keys(report).sort(), [
+      'control_plane_hash',
+      'data_planes',
+      'healthy',
+      'problems',
+    ]);
+    assert.equal(report.control_plane_hash, await cpHash());
+    assert.equal(report.healthy, true);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.data_planes.length, 2);
+    assert.equal(report.data_planes[0]!.in_sync, true);
+
+    const closed = await freePort();
+    r = await run(['cluster', 'status', '--admin-url', `http://127.0.0.1:${closed}`]);
+    assert.equal(r.exitCode, 3);
+    assert.match(
+      r.stderr,
+      new RegExp(`Error: cannot reach the Admin API at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`),
+    );
+    assert.equal(r.stdout, '');
+  });
+
+  it('a stopped data plane turns disconnected; restarted, it keeps its id and its one row', async () => {
+    const dp = dps[1]!;
+    const id = nodeId(dp);
+    await stop(dp);
+    const t0 = Date.now();
+    await waitUntil(async () => (await list()).find((d) => d.id === id)?.status === 'disconnected', {
+      message: 'status disconnected',
+    });
+    const visibleAfter = Date.now() - t0;
+    assert.ok(visibleAfter < 3000, `disconnect visible after ${visibleAfter} ms`);
+    const r = await run(['cluster', 'status', '--admin-url', admin('')]);
+    assert.equal(r.exitCode, 0, 'a data plane seen within the ping timeout is not a problem yet');
+    assert.match(r.stdout, /disconnected/);
+
+    await start(dp);
+    await waitUntil(async () => (await list()).find((d) => d.id === id)?.status === 'connected', {
+      timeoutMs: 20_000,
+      message: 'reconnected',
+    });
+    assert.equal(nodeId(dp), id);
+    assert.deepEqual((await list()).map((d) => d.id).sort(), dps.map(nodeId).sort());
+  });
+
+  it('rows survive a control plane restart, and data planes come back connected', async () => {
+    const ids = dps.map(nodeId).sort();
+    await stop(cp);
+    await start(cp);
+    assert.deepEqual((await list()).map((d) => d.id).sort(), ids);
+    const hash = await cpHash();
+    await waitUntil(
+      async () => (await list()).every((d) => d.status === 'connected' && d.config_hash === hash),
+      { timeoutMs: 20_000, message: 'both reconnected to the restarted control plane' },
+    );
+    const r = await run(['cluster', 'status', '--admin-url', admin(''), '--min-dps', '2']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  });
+
+  it('a traditional node answers 400 on /clustering/*, and cluster status says why (exit 3)', async () => {
+    const node = { prefix: join(dir, 'trad'), conf: join(dir, 'trad.conf'), port: await freePort() };
+    writeFileSync(
+      node.conf,
+      [`admin_listen = 127.0.0.1:${node.port}`, `proxy_listen = 127.0.0.1:${await freePort()}`, ''].join(
+        '\n',
+      ),
+    );
+    await start(node);
+    for (const path of ['/clustering/data-planes', '/clustering/status']) {
+      const res = await getJson<{ message: string }>(`http://127.0.0.1:${node.port}${path}`);
+      assert.equal(res.status, 400);
+      assert.match(res.body.message, /only available on a control plane/);
+    }
+    const r = await run(['cluster', 'status', '--admin-url', `http://127.0.0.1:${node.port}`]);
+    assert.equal(r.exitCode, 3);
+    assert.match(r.stderr, /answered 400: this endpoint is only available on a control plane/);
+    await stop(node);
+  });
+});
