@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DataPlaneItem } from '../../../src/core/admin/clustering.js';
 import { PACKAGE_VERSION } from '../../../src/core/version.js';
 import { runCli } from '../../helpers/cli.js';
+import { PG_BASE, tempSchema } from '../../helpers/postgres.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -270,5 +271,108 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
     assert.equal(r.exitCode, 3);
     assert.match(r.stderr, /answered 400: this endpoint is only available on a control plane/);
     await stop(node);
+  });
+});
+
+describe('data plane registry with two control planes on one PostgreSQL database', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let db: { schema: string; drop: () => Promise<void> };
+  const started: string[] = [];
+
+  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST });
+  const start = async (conf: string, prefix: string, ...extra: string[]) => {
+    const result = await run(['start', '-c', conf, '-p', prefix, ...extra]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    if (!started.includes(prefix)) started.push(prefix);
+  };
+  const list = async (port: number) =>
+    ((await (await fetch(`http://127.0.0.1:${port}/clustering/data-planes`)).json()) as ListPage).data;
+
+  before(async () => {
+    ({ dir, cleanup } = await makeTempDir());
+    db = tempSchema();
+  });
+  after(async () => {
+    for (const prefix of started.reverse())
+      if (existsSync(join(prefix, 'pids', 'hybrid.pid'))) await run(['stop', '-p', prefix]);
+    await db.drop();
+    await cleanup();
+  });
+
+  it('both control planes list every data plane; one restarting leaves the other one’s data plane connected', async () => {
+    assert.equal((await run(['gen_cert', 'shared.crt', 'shared.key'])).exitCode, 0);
+    const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
+    const cps: { conf: string; prefix: string; admin: number; cluster: number }[] = [];
+    for (const name of ['cp-1', 'cp-2']) {
+      const cp = {
+        conf: join(dir, `${name}.conf`),
+        prefix: join(dir, name),
+        admin: await freePort(),
+        cluster: await freePort(),
+      };
+      writeFileSync(
+        cp.conf,
+        [
+          'role = control_plane',
+          ...shared,
+          'database = postgres',
+          `pg_host = ${PG_BASE.host}`,
+          `pg_port = ${PG_BASE.port}`,
+          `pg_user = ${PG_BASE.user}`,
+          `pg_database = ${PG_BASE.database}`,
+          `pg_schema = ${db.schema}`,
+          `admin_listen = 127.0.0.1:${cp.admin}`,
+          `cluster_listen = 127.0.0.1:${cp.cluster}`,
+          `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
+          '',
+        ].join('\n'),
+      );
+      cps.push(cp);
+    }
+    await start(cps[0]!.conf, cps[0]!.prefix, '--run-migrations');
+    await start(cps[1]!.conf, cps[1]!.prefix);
+    const status = await run(['migrations', 'status', '-c', cps[0]!.conf, '--json']);
+    assert.ok(
+      (JSON.parse(status.stdout) as { executed: string[] }).executed.includes('001_clustering_data_planes'),
+    );
+
+    const dpIds: string[] = [];
+    for (const [i, cp] of cps.entries()) {
+      const dp = { conf: join(dir, `dp-${i}.conf`), prefix: join(dir, `dp-${i}`) };
+      writeFileSync(
+        dp.conf,
+        [
+          'role = data_plane',
+          'database = off',
+          ...shared,
+          `cluster_control_plane = 127.0.0.1:${cp.cluster}`,
+          `proxy_listen = 127.0.0.1:${await freePort()}`,
+          '',
+        ].join('\n'),
+      );
+      await start(dp.conf, dp.prefix);
+      dpIds.push(readFileSync(join(dp.prefix, 'node.id'), 'utf8').trim());
+    }
+    for (const cp of cps) {
+      await waitUntil(
+        async () => {
+          const data = await list(cp.admin);
+          return data.length === 2 && data.every((d) => d.status === 'connected');
+        },
+        { timeoutMs: 20_000, message: `both data planes listed by ${cp.prefix}` },
+      );
+      assert.deepEqual((await list(cp.admin)).map((d) => d.id).sort(), [...dpIds].sort());
+    }
+
+    assert.equal((await run(['stop', '-p', cps[0]!.prefix])).exitCode, 0);
+    await start(cps[0]!.conf, cps[0]!.prefix);
+    const second = (await list(cps[0]!.admin)).find((d) => d.id === dpIds[1]);
+    assert.equal(second?.status, 'connected', 'cp-2 still holds dp-1');
+    await waitUntil(async () => (await list(cps[0]!.admin)).every((d) => d.status === 'connected'), {
+      timeoutMs: 20_000,
+      message: 'dp-0 back on the restarted cp-1',
+    });
   });
 });

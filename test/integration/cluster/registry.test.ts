@@ -2,17 +2,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import pg from 'pg';
 import { DataPlaneRegistry, type RegisteredSession } from '../../../src/core/cluster/registry.js';
 import { exportDeclarative } from '../../../src/core/declarative/index.js';
 import {
   openStore,
+  runMigrations,
   StoreErrorCode,
   type DataPlaneRow,
   type DataPlaneRows,
   type Store,
 } from '../../../src/core/store/index.js';
 import { rejectsWith } from '../store/contract.js';
-import { tempPostgresStore } from '../../helpers/postgres.js';
+import { PG_BASE, tempPostgresStore, tempSchema } from '../../helpers/postgres.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -268,3 +270,33 @@ for (const [engine, open] of Object.entries(engines)) {
     });
   });
 }
+
+describe('clustering_data_planes migration on PostgreSQL', function () {
+  this.timeout(30_000);
+  it('a database bootstrapped before the registry existed has it pending, and `up` adds it', async () => {
+    const { schema, drop } = tempSchema();
+    const options = { engine: 'postgres' as const, ...PG_BASE, schema };
+    try {
+      assert.deepEqual((await runMigrations(options, 'bootstrap')).ran, [
+        '000_base',
+        '001_clustering_data_planes',
+      ]);
+      // Back to the schema of a release without the registry.
+      const client = new pg.Client({ ...PG_BASE, options: `-c search_path=${schema}` });
+      await client.connect();
+      await client.query(`DROP TABLE clustering_data_planes`);
+      await client.query(`DELETE FROM hybrid_migrations WHERE name = '001_clustering_data_planes'`);
+      await client.end();
+      assert.deepEqual((await runMigrations(options, 'status')).pending, ['001_clustering_data_planes']);
+      assert.deepEqual((await runMigrations(options, 'up')).ran, ['001_clustering_data_planes']);
+      const store = await openStore({ ...options, listen: false });
+      try {
+        assert.deepEqual(await store.dataPlanes.list(), { data: [] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await drop();
+    }
+  });
+});
