@@ -158,7 +158,7 @@ for (const [engine, open] of Object.entries(engines)) {
     it('coalesces the pings of many data planes into one write per interval; connects still show within it', async () => {
       const rows = counting(store.dataPlanes);
       const r = registry(rows, { flushMs: 300 });
-      const dps = Array.from({ length: 200 }, () => session());
+      const dps = Array.from({ length: 600 }, () => session());
       for (const dp of dps) r.connected(dp);
       for (let ping = 1; ping <= 5; ping++) {
         for (const dp of dps) {
@@ -166,10 +166,10 @@ for (const [engine, open] of Object.entries(engines)) {
           r.updated(dp);
         }
       }
-      await waitUntil(async () => (await store.dataPlanes.list({ size: 1000 })).data.length === 200, {
-        message: '200 rows written',
+      await waitUntil(async () => (await store.dataPlanes.list({ size: 1000 })).data.length === 600, {
+        message: '600 rows written',
       });
-      assert.deepEqual(rows.upserts, [200], '1200 hook calls, one write of 200 rows');
+      assert.deepEqual(rows.upserts, [600], '3600 hook calls, one write of 600 rows');
       const first = await store.dataPlanes.get(dps[0]!.id);
       assert.equal(first?.last_seen, T0 / 1000 + 5, 'the latest ping wins');
 
@@ -178,8 +178,21 @@ for (const [engine, open] of Object.entries(engines)) {
         timeoutMs: 2000,
         message: 'the disconnect written within the interval',
       });
-      assert.deepEqual(rows.upserts, [200, 1]);
+      assert.deepEqual(rows.upserts, [600, 1]);
       assert.ok(rows.at[1]! - rows.at[0]! >= 290, `writes ${rows.at[1]! - rows.at[0]!} ms apart`);
+    });
+
+    it('an upsert given the same id twice keeps the last', async () => {
+      const r = registry(counting(store.dataPlanes));
+      const dp = session();
+      r.connected(dp);
+      await r.flush();
+      const row = (await store.dataPlanes.get(dp.id))!;
+      await store.dataPlanes.upsert([
+        { ...row, hostname: 'first' },
+        { ...row, hostname: 'second' },
+      ]);
+      assert.equal((await store.dataPlanes.get(dp.id))?.hostname, 'second');
     });
 
     it('one row per data plane: a reconnect replaces the row, a late close of the old connection does not win', async () => {

@@ -85,22 +85,35 @@ function fromRow(r: Row): DataPlaneRow {
 }
 
 const columnList = COLUMNS.map(q).join(', ');
-const UPSERT =
-  `INSERT INTO ${TABLE} (${columnList}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ` +
-  `ON CONFLICT (${q('id')}) DO UPDATE SET ` +
-  COLUMNS.filter((c) => c !== 'id' && c !== 'created_at')
-    .map((c) => `${q(c)} = excluded.${q(c)}`)
-    .join(', ');
+/** Rows per statement: one round trip for many rows, within both engines' limits on bound parameters. */
+const ROWS_PER_STATEMENT = 500;
+
+/** A multi-row upsert; an existing row keeps its created_at. */
+function upsertSql(rows: number): string {
+  const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
+  return (
+    `INSERT INTO ${TABLE} (${columnList}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')} ` +
+    `ON CONFLICT (${q('id')}) DO UPDATE SET ` +
+    COLUMNS.filter((c) => c !== 'id' && c !== 'created_at')
+      .map((c) => `${q(c)} = excluded.${q(c)}`)
+      .join(', ')
+  );
+}
 
 /** Registry rows on a SQL driver; writes are transactions that leave the config version alone. */
 export class DataPlaneRowsOnSql implements DataPlaneRows {
   constructor(private readonly driver: SqlDriver) {}
 
   async upsert(rows: DataPlaneRow[]): Promise<void> {
-    if (rows.length === 0) return;
+    // One statement may not touch a row twice (PostgreSQL refuses): the last version of each id wins.
+    const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
+    if (unique.length === 0) return;
     await this.driver.write(
       async (client) => {
-        for (const row of rows) await client.run(UPSERT, values(row));
+        for (let i = 0; i < unique.length; i += ROWS_PER_STATEMENT) {
+          const chunk = unique.slice(i, i + ROWS_PER_STATEMENT);
+          await client.run(upsertSql(chunk.length), chunk.flatMap(values));
+        }
       },
       { configuration: false },
     );
