@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DataPlaneItem } from '../../../src/core/admin/clustering.js';
 import { PACKAGE_VERSION } from '../../../src/core/version.js';
-import { runCli } from '../../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, runCli } from '../../helpers/cli.js';
 import { PG_BASE, tempSchema } from '../../helpers/postgres.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -214,6 +215,29 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
       new RegExp(`Error: cannot reach the Admin API at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`),
     );
     assert.equal(r.stdout, '');
+  });
+
+  it('hybrid cluster status --watch redraws each interval until Ctrl-C, exiting with the last round’s code', async () => {
+    const watch = execa(
+      'node',
+      [BIN, 'cluster', 'status', '--watch', '--interval', '1', '--admin-url', admin('')],
+      {
+        reject: false,
+        timeout: 60_000,
+        env: { ...FAST, FORCE_COLOR: '0' },
+      },
+    );
+    let out = '';
+    watch.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitUntil(() => (out.match(/healthy: 2 of 2 data plane\(s\) connected/g) ?? []).length >= 2, {
+      timeoutMs: 20_000,
+      message: 'two rounds drawn',
+    });
+    watch.kill('SIGINT');
+    const result = await watch;
+    assert.equal(result.exitCode, 0, String(result.stderr));
+    const usage = await run(['cluster', 'status', '--watch', '--json', '--admin-url', admin('')]);
+    assert.equal(usage.exitCode, 2);
   });
 
   it('a stopped data plane turns disconnected; restarted, it keeps its id and its one row', async () => {
