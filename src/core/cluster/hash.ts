@@ -86,8 +86,7 @@ function writeSorted(value: unknown, out: ByteBuffer): void {
       out.put('{}');
       return;
     }
-    // Lua's sort compares strings byte-wise; so does Buffer.compare.
-    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    sortByteWise(keys);
     for (const key of keys) {
       out.put(key);
       out.put(':');
@@ -101,6 +100,8 @@ function writeSorted(value: unknown, out: ByteBuffer): void {
 
 /** LuaJIT prints numbers with "%.14g"; reproduce glibc's %g exactly, including round-half-even on exact ties. */
 export function luaNumber(n: number): string {
+  // Integers below 10^14 print the same in every format; most numbers in a config (ports, timestamps) are such.
+  if (Number.isInteger(n) && Math.abs(n) < 1e14 && !Object.is(n, -0)) return String(n);
   if (Number.isNaN(n)) return 'nan';
   if (!Number.isFinite(n)) return n < 0 ? '-inf' : 'inf';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
@@ -162,24 +163,41 @@ function md5Hex(data: string | Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
 }
 
+/**
+ * Lua's sort compares strings byte-wise. For strings without surrogates, UTF-16 code-unit order is UTF-8 byte
+ * order, so the plain comparison serves; keys with astral characters take the byte-wise path.
+ */
+function sortByteWise(keys: string[]): void {
+  if (keys.some((key) => /[\uD800-\uDFFF]/.test(key))) {
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  } else {
+    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
 /** A growable byte buffer (Kong hashes bytes, and its 1 MB flush counts bytes, not characters). */
 class ByteBuffer {
-  private chunks: Buffer[] = [];
+  private buffer = Buffer.allocUnsafe(64 * 1024);
   length = 0;
 
   put(text: string): void {
-    const chunk = Buffer.from(text, 'utf8');
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes.
+    if (this.length + text.length * 3 > this.buffer.length) this.grow(this.length + text.length * 3);
+    this.length += this.buffer.write(text, this.length, 'utf8');
   }
 
   bytes(): Buffer {
-    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0] ?? Buffer.alloc(0);
+    return this.buffer.subarray(0, this.length);
   }
 
   replaceWith(bytes: Buffer): void {
-    this.chunks = [bytes];
+    bytes.copy(this.buffer, 0);
     this.length = bytes.length;
+  }
+
+  private grow(needed: number): void {
+    const next = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
   }
 }
