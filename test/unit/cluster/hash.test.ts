@@ -91,6 +91,23 @@ describe('configHash', () => {
     assert.equal(configHash({ a: big, b: 'y' }).hash, md5(EMPTY_CONFIG_HASH.repeat(5) + md5(folded)));
   });
 
+  it('hashes a 1.3 MB config (several folds, multi-byte names, fractions) to its pinned value', () => {
+    // Pinned from the byte-per-piece implementation this one replaced, to keep the faster one honest.
+    const routes = Array.from({ length: 6000 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      name: `route-é-${i}`,
+      paths: [`/p${i}`],
+      hosts: i % 3 ? [`h${i}.example.com`] : [],
+      protocols: ['http', 'https'],
+      regex_priority: i % 7,
+      weight: i / 8,
+      strip_path: i % 2 === 0,
+      created_at: 1700000000 + i,
+    }));
+    const config = { _format_version: '3.0', routes, services: [{ id: 's', host: 'example.com', port: 80 }] };
+    assert.equal(configHash(config).hash, '8da4206b189fac5825f802e00345ca2e');
+  });
+
   it('refuses values JSON cannot carry', () => {
     assert.throws(() => configHash({ f: () => 1 }), /only JSON values/);
   });
