@@ -118,6 +118,11 @@ export interface RouteMatch {
   upstreamHost: string | null;
   /** Regex path captures, when the matching path was a `~` regex. */
   captures: RouteCaptures | null;
+  /**
+   * Set when an http request matched a route that accepts https only: the status to answer with instead of
+   * proxying (the route's https_redirect_status_code, 426 by default; 301/302/307/308 carry a Location).
+   */
+  redirect?: number;
 }
 
 /** Built once per configuration version; matching must not cost time linear in the route count. */
