@@ -6,7 +6,12 @@ import { normalizePath } from './normalize.js';
 const CATEGORY = { host: 0x40, header: 0x20, uri: 0x10, method: 0x08, sni: 0x04 } as const;
 
 /** Tie-breakers inside one category (Kong's MATCH_SUBRULES), compared as a number, higher first. */
-const SUBMATCH = { regexUri: 0x01, plainHostsOnly: 0x02, wildcardHostPort: 0x04 } as const;
+const SUBMATCH = {
+  regexUri: 0x01,
+  plainHostsOnly: 0x02,
+  wildcardHostPort: 0x04,
+  plainHostPort: 0x08,
+} as const;
 
 export type HostRule =
   | { kind: 'exact'; name: string; port: number | null }
@@ -61,7 +66,9 @@ export interface RouteEntry {
 
 /**
  * Kong's traditional ordering: number of attributes set, then which ones (hosts > headers > paths > methods >
- * snis), then wildcard-host-with-port > plain hosts only > regex path, then more headers, then higher
+ * snis), then plain host with port > wildcard host with port > plain hosts only > regex path (Kong tries the
+ * routes listing the request's exact `host:port` first within a category: those hosts form an entry of their
+ * own here, ranked by the first of those bits), then more headers, then higher
  * `regex_priority` (regex paths only), then the longer prefix path, then the older route.
  */
 export function compareEntries(a: RouteEntry, b: RouteEntry): number {
@@ -164,7 +171,8 @@ const HTTP_FAMILY = new Set(['http', 'grpc', 'ws']);
 const HTTPS_FAMILY = new Set(['https', 'grpcs', 'wss']);
 
 /**
- * Compiles one route into one entry per path (Kong sorts each path of a route on its own). Throws with the
+ * Compiles one route into one entry per path (Kong sorts each path of a route on its own; port-specific plain
+ * hosts split off an entry too). Throws with the
  * reason when the route cannot be routed; returns [] for routes of other subsystems (tcp, tls, udp).
  */
 export function compileRoute(route: RouteEntity, service: ServiceEntity | null, order: number): RouteEntry[] {
@@ -202,27 +210,38 @@ export function compileRoute(route: RouteEntity, service: ServiceEntity | null, 
     if (hosts.some((h) => h.kind !== 'exact' && h.port !== null)) hostSubmatch |= SUBMATCH.wildcardHostPort;
   }
 
-  return paths.map((path) => ({
-    route,
-    service,
-    path,
-    hosts,
-    methods,
-    headers: headers.length > 0 ? headers : null,
-    snis,
-    acceptsHttp,
-    acceptsHttps,
-    rank: 0,
-    weight,
-    category,
-    submatch: hostSubmatch | (path?.kind === 'regex' ? SUBMATCH.regexUri : 0),
-    headerCount: headers.length,
-    regexPriority: route.regex_priority ?? 0,
-    uriLength: path?.kind === 'prefix' ? path.value.length : 0,
-    // Kong only compares created_at when both routes have one; a route without one sorts as the newest.
-    createdAt: typeof route.created_at === 'number' ? route.created_at : Number.POSITIVE_INFINITY,
-    order,
-  }));
+  // Port-specific plain hosts go first within their category: they get an entry of their own.
+  const portHosts = hosts?.filter((h) => h.kind === 'exact' && h.port !== null) ?? [];
+  const hostGroups: { hosts: HostRule[] | null; submatch: number }[] =
+    hosts && portHosts.length > 0
+      ? [{ hosts: portHosts, submatch: hostSubmatch | SUBMATCH.plainHostPort }]
+      : [];
+  const otherHosts = hosts?.filter((h) => !portHosts.includes(h)) ?? null;
+  if (!hosts || otherHosts!.length > 0) hostGroups.push({ hosts: otherHosts, submatch: hostSubmatch });
+
+  return hostGroups.flatMap((group) =>
+    paths.map((path) => ({
+      route,
+      service,
+      path,
+      hosts: group.hosts,
+      methods,
+      headers: headers.length > 0 ? headers : null,
+      snis,
+      acceptsHttp,
+      acceptsHttps,
+      rank: 0,
+      weight,
+      category,
+      submatch: group.submatch | (path?.kind === 'regex' ? SUBMATCH.regexUri : 0),
+      headerCount: headers.length,
+      regexPriority: route.regex_priority ?? 0,
+      uriLength: path?.kind === 'prefix' ? path.value.length : 0,
+      // Kong only compares created_at when both routes have one; a route without one sorts as the newest.
+      createdAt: typeof route.created_at === 'number' ? route.created_at : Number.POSITIVE_INFINITY,
+      order,
+    })),
+  );
 }
 
 /** A request as the entries compare it. */
