@@ -8,7 +8,7 @@ import type {
   Router,
   ServiceEntity,
 } from '../types.js';
-import { MatchCache } from './match-cache.js';
+import { MatchCache, type CacheKey } from './match-cache.js';
 import { escapePath, normalizePath } from './normalize.js';
 import {
   compareEntries,
@@ -114,13 +114,16 @@ class KongTraditionalRouter implements TraditionalRouter {
   match(request: RouteRequest): RouteMatch | null {
     const headers = request.headers;
     const rawHost = typeof headers.host === 'string' ? headers.host : undefined;
-    let key: string | undefined;
+    let key: CacheKey | undefined;
     if (this.cache && request.path.length <= MAX_CACHED_PATH) {
-      key = `${request.method} ${request.protocol} ${request.host} ${request.port} ${request.sni ?? ''} ${rawHost ?? ''} ${request.path}`;
+      // The proxy derives host from the Host header when there is one, so that header stands for both.
+      let rest = request.sni ?? '';
       for (const name of this.headerNames) {
         const value = headers[name];
-        key += `\n${typeof value === 'string' ? value : value === undefined ? '' : value.join('\n\t')}`;
+        rest += `\n${typeof value === 'string' ? value : value === undefined ? '' : value.join('\n\t')}`;
       }
+      const portAndProtocol = request.port * 2 + (request.protocol === 'https' ? 1 : 0);
+      key = [request.path, rawHost ?? request.host, request.method, portAndProtocol, rest];
       const cached = this.cache.get(key);
       if (cached !== undefined) return cached;
     }
