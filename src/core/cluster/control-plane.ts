@@ -1,6 +1,6 @@
 // The control plane's cluster listener: mutual TLS on cluster_listen, the /v1/outlet WebSocket, config pushes.
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -8,8 +8,10 @@ import type { HybridConfig } from '../config/index.js';
 import { exportDeclarative } from '../declarative/index.js';
 import type { Logger } from '../process/logger.js';
 import type { Store } from '../store/index.js';
+import { assertUsableCertificates, clusterTlsOptions } from './certificates.js';
 import { checkPlugins, checkVersion } from './compat.js';
-import { clusterTrustedRoots, refusePeer } from './peer.js';
+import { checkPeer } from './peer.js';
+import { createRevocationCheck } from './revocation.js';
 import { encodeReconfigure, type EncodedConfig } from './frames.js';
 import { MessageType, OUTLET_PATH, PING_TIMEOUT_MS, PUSH_COALESCE_MS, type BasicInfo } from './protocol.js';
 import { peerCertificateExpiry, type DataPlaneRegistry } from './registry.js';
@@ -45,6 +47,11 @@ export interface ClusterListener {
   sessions(): DataPlaneSession[];
   /** The hash of the configuration data planes are sent now (null before the first export). */
   configHash(): string | null;
+  /**
+   * Rotation: checks the certificates of `next` and, when usable, presents and trusts them in every new
+   * handshake; established data plane connections stay up. Throws (changing nothing) when they are not.
+   */
+  updateCertificates(next: HybridConfig): void;
   close(): Promise<void>;
 }
 
@@ -55,15 +62,28 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.cluster_max_payload });
   let current: EncodedConfig | null = null;
 
-  const trustedRoots = clusterTrustedRoots(config);
+  // Certificates change on reload, so handshakes read them through this, never from a captured copy.
+  let active = config;
+  const currentConfig = () => active;
+  const revocation =
+    config.cluster_mtls === 'pki' && config.cluster_ocsp !== 'off'
+      ? createRevocationCheck({ policy: config.cluster_ocsp })
+      : null;
   const servers: Server[] = [];
   const addresses: { host: string; port: number }[] = [];
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    admit(req, socket, head).catch((err: Error) => {
+      log.error(`data plane handshake failed: ${err.message}`);
+      socket.destroy();
+    });
+  };
+
+  async function admit(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const reason = refusePeer(config, 'dp', req.socket as TLSSocket);
-    if (reason) {
-      log.warn(`refused data plane connection from ${remote}: ${reason}`);
+    const peer = checkPeer(currentConfig(), 'dp', req.socket as TLSSocket);
+    if (!peer.accepted) {
+      log.warn(`refused data plane connection from ${remote}: ${peer.reason}`);
       socket.destroy();
       return;
     }
@@ -73,6 +93,26 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
     if (missing.length > 0) {
       log.warn(`refused data plane connection from ${remote}: missing ${missing.join(', ')}`);
       return refuse(socket, 400, `${missing.join(', ')} required`);
+    }
+    if (revocation) {
+      const [leaf, issuer] = peer.path;
+      // The data plane may leave while the responder is asked; its socket has no other listener meanwhile.
+      let gone = false;
+      const leave = () => (gone = true);
+      socket.on('error', leave).once('close', leave);
+      const verdict = await revocation.verdict(leaf!, issuer!);
+      socket.off('error', leave).off('close', leave);
+      if (gone || socket.destroyed) {
+        log.info(`data plane ${remote} went away during its OCSP check`);
+        socket.destroy();
+        return;
+      }
+      if (!verdict.allow) {
+        log.warn(`refused data plane connection from ${remote}: ${verdict.reason}`);
+        return refuse(socket, 403, verdict.reason);
+      }
+      if (verdict.warning)
+        log.warn(`data plane ${remote} allowed (cluster_ocsp = optional): ${verdict.warning}`);
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session: DataPlaneSession = {
@@ -90,7 +130,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       };
       accept(session);
     });
-  };
+  }
 
   function accept(session: DataPlaneSession): void {
     const ws = session.socket;
@@ -198,9 +238,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   try {
     for (const listener of config.cluster_listen) {
       const server = createServer({
-        cert: config.cluster_cert!.pem,
-        key: config.cluster_cert_key!.pem,
-        ca: trustedRoots,
+        ...clusterTlsOptions(currentConfig()),
         requestCert: true,
         // The chain is checked by the PKI module on upgrade (depth, EKU presence, shared identity),
         // which Node's own verification does not cover.
@@ -227,6 +265,14 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
     addresses,
     sessions: () => [...sessions.values()],
     configHash: () => current?.hash ?? null,
+    updateCertificates: (next) => {
+      assertUsableCertificates(next, 'cp');
+      const tls = clusterTlsOptions(next);
+      for (const server of servers) server.setSecureContext(tls);
+      const { cluster_cert, cluster_cert_key, cluster_ca_cert } = next;
+      active = { ...active, cluster_cert, cluster_cert_key, cluster_ca_cert };
+      log.notice('new data plane handshakes use the reloaded cluster certificates');
+    },
     close: async () => {
       unsubscribe();
       if (window) clearTimeout(window);
@@ -245,10 +291,10 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   };
 }
 
-function refuse(socket: Socket, status: number, message: string): void {
+function refuse(socket: Socket, status: 400 | 403 | 404, message: string): void {
   const body = JSON.stringify({ message });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Not Found'}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

@@ -3,12 +3,15 @@ import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { clusterServerName, type HybridConfig } from '../config/index.js';
-import { clusterTrustedRoots, refusePeer } from './peer.js';
 import type { Logger } from '../process/logger.js';
+import { assertUsableCertificates, clusterTlsOptions } from './certificates.js';
+import { redactProxyUrl, tunnelledConnection } from './connect-tunnel.js';
+import { refusePeer } from './peer.js';
 import { decodeReconfigure } from './frames.js';
 import {
   EMPTY_CONFIG_HASH,
   MessageType,
+  NODE_VERSION_OVERRIDE,
   OUTLET_PATH,
   PING_INTERVAL_MS,
   PING_TIMEOUT_MS,
@@ -32,14 +35,25 @@ export interface ClusterClientOptions {
 
 export interface ClusterClient {
   connected(): boolean;
+  /**
+   * Rotation: checks the certificates of `next` and, when usable, uses them from the next (re)connect on;
+   * the current connection stays up. Throws (changing nothing) when they are not usable.
+   */
+  updateCertificates(next: HybridConfig): void;
   close(): Promise<void>;
 }
 
 export function startClusterClient(options: ClusterClientOptions): ClusterClient {
   const { config } = options;
   const log = options.logger.child('clustering');
-  const serverName = clusterServerName(config);
-  const trustedRoots = clusterTrustedRoots(config);
+  // Certificates change on reload, so each connect reads them through this, never from a captured copy.
+  let active = config;
+  const currentConfig = () => active;
+  const proxy =
+    config.cluster_use_proxy && config.proxy_server
+      ? { proxyUrl: config.proxy_server, verifyProxyTls: config.proxy_server_ssl_verify }
+      : null;
+  const via = proxy ? ` through proxy_server ${redactProxyUrl(proxy.proxyUrl)}` : '';
   let socket: WebSocket | null = null;
   let attempt = 0;
   let closed = false;
@@ -52,14 +66,14 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
     const query = new URLSearchParams({
       node_id: options.nodeId,
       node_hostname: hostname(),
-      node_version: options.version,
+      node_version: NODE_VERSION_OVERRIDE ?? options.version,
     });
     const url = `wss://${host}:${target.port}${OUTLET_PATH}?${query}`;
+    const tlsConfig = currentConfig();
     const ws = new WebSocket(url, {
-      cert: config.cluster_cert!.pem,
-      key: config.cluster_cert_key!.pem,
-      servername: serverName,
-      ca: trustedRoots,
+      ...clusterTlsOptions(tlsConfig),
+      servername: clusterServerName(tlsConfig),
+      ...(proxy ? { createConnection: tunnelledConnection(proxy) } : {}),
       // The control plane's chain is checked by the PKI module below, as the control plane checks ours.
       rejectUnauthorized: false,
       maxPayload: config.cluster_max_payload,
@@ -73,7 +87,7 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
 
     ws.on('upgrade', (res) => {
       upgraded = true;
-      const reason = refusePeer(config, 'cp', res.socket as TLSSocket);
+      const reason = refusePeer(tlsConfig, 'cp', res.socket as TLSSocket);
       if (reason) {
         refusedReason = `control plane certificate refused: ${reason}`;
         ws.terminate();
@@ -81,13 +95,23 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
     });
     ws.on('unexpected-response', (_req, res) => {
       refusedReason = `control plane answered HTTP ${res.statusCode}`;
-      ws.terminate();
+      // A refusal after the TLS handshake (e.g. OCSP) says why in a short JSON body.
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 1024)));
+      res.once('end', () => {
+        const message = parseMessage(body);
+        if (res.statusCode === 403) refusedReason = `rejected by control plane: ${message ?? 'HTTP 403'}`;
+        else if (message) refusedReason += `: ${message}`;
+        ws.terminate();
+      });
+      res.once('error', () => ws.terminate());
     });
     ws.on('open', () => {
       if (refusedReason) return;
       isOpen = true;
       attempt = 0;
-      log.notice(`connected to control plane ${target.host}:${target.port}`);
+      log.notice(`connected to control plane ${target.host}:${target.port}${via}`);
       const info: BasicInfo = {
         type: MessageType.basicInfo,
         plugins: options.plugins,
@@ -141,10 +165,25 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
   connect();
   return {
     connected: () => isOpen,
+    updateCertificates: (next) => {
+      assertUsableCertificates(next, 'dp');
+      const { cluster_cert, cluster_cert_key, cluster_ca_cert } = next;
+      active = { ...active, cluster_cert, cluster_cert_key, cluster_ca_cert };
+      log.notice('the next connection to the control plane uses the reloaded cluster certificates');
+    },
     close: async () => {
       closed = true;
       if (retry) clearTimeout(retry);
       socket?.terminate();
     },
   };
+}
+
+function parseMessage(body: string): string | undefined {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -22,6 +22,12 @@ export const PUSH_COALESCE_MS = 50;
 export const RECONNECT_MIN_MS = envMs('HYBRID_CLUSTER_RECONNECT_MIN_MS', 500);
 export const RECONNECT_MAX_MS = 30_000;
 
+/**
+ * Test aid: a data plane reports this as its node_version instead of the package version, so the version
+ * rule can be exercised with real processes. Not for production use.
+ */
+export const NODE_VERSION_OVERRIDE = process.env.HYBRID_NODE_VERSION_OVERRIDE || undefined;
+
 /** Close codes and reasons the control plane sends when it refuses a data plane. */
 export const CloseReason = {
   versionIncompatible: 'kong_version_incompatible',

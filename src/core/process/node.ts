@@ -5,7 +5,8 @@ import { clusteringRoutes } from '../admin/clustering.js';
 import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
 import { DataPlaneRegistry } from '../cluster/registry.js';
 import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js';
-import { enabledPlugins, type HybridConfig } from '../config/index.js';
+import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
+import { enabledPlugins, type ConfigKey, type HybridConfig } from '../config/index.js';
 import { BUNDLED_PLUGINS } from '../plugins/registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
@@ -32,6 +33,8 @@ export interface RunningNode {
   endpoints: string[];
   /** Graceful: stop accepting, let requests in flight finish for up to `graceMs`. */
   stop(graceMs: number): Promise<void>;
+  /** Applies reloaded keys (see RELOADABLE_KEYS) to the running listeners; throws to refuse them. */
+  reload(next: HybridConfig, applied: ConfigKey[]): void;
 }
 
 export async function startNode(ctx: NodeContext): Promise<RunningNode> {
@@ -114,7 +117,13 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
     await cache?.close();
   }
 
-  return { endpoints, stop: closeAll };
+  const reload = (next: HybridConfig, applied: ConfigKey[]): void => {
+    if (!applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) return;
+    listener?.updateCertificates(next);
+    cluster?.updateCertificates(next);
+  };
+
+  return { endpoints, stop: closeAll, reload };
 }
 
 /** The Admin API of a control plane (or traditional node) on admin_listen, logging under [admin]. */

@@ -1,5 +1,6 @@
 // Reload: re-read the configuration the way it was given (file + KONG_* environment), apply what can change live.
 import { readFile } from 'node:fs/promises';
+import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
 import { CONFIG_KEYS, loadConfig, type ConfigKey, type HybridConfig } from '../config/index.js';
 import { formatProblems } from '../config/index.js';
 import type { Logger } from './logger.js';
@@ -29,8 +30,17 @@ export interface ReloadAck {
   error?: string;
 }
 
-/** Keys a running node applies on reload; every other change needs a restart. */
-export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>(['log_level']);
+/**
+ * Keys a running node applies on reload; every other change needs a restart. Cluster certificates are
+ * re-read even when their paths are unchanged (rotation), and only new handshakes use them.
+ */
+export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
+  'log_level',
+  ...CLUSTER_CERTIFICATE_KEYS,
+]);
+
+/** Puts reloadable keys into effect in the running node; throws (having changed nothing) to refuse them. */
+export type ApplyReload = (next: HybridConfig, applied: ConfigKey[]) => void | Promise<void>;
 
 export function kongEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -69,6 +79,7 @@ export async function handleReload(
   layout: PrefixLayout,
   current: HybridConfig,
   logger: Logger,
+  apply: ApplyReload = () => undefined,
 ): Promise<HybridConfig> {
   let record: LaunchRecord | undefined;
   try {
@@ -90,6 +101,8 @@ export async function handleReload(
     const changed = changedKeys(current, next);
     const applied = changed.filter((key) => RELOADABLE_KEYS.has(key));
     const needsRestart = changed.filter((key) => !RELOADABLE_KEYS.has(key));
+    // The node checks what it is given first (e.g. new certificates); a refusal keeps every old value.
+    await apply(next, applied);
     if (applied.includes('log_level')) logger.setLevel(next.log_level);
     logger.notice(
       `reloaded: ${applied.length ? `applied ${applied.join(', ')}` : 'nothing to apply'}` +

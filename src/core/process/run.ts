@@ -78,7 +78,7 @@ function untilStopped(
     process.on('SIGINT', () => stop('SIGINT', 0));
     process.on('SIGQUIT', () => stop('SIGQUIT', 24 * 3600_000));
     process.on('SIGHUP', () => {
-      void handleReload(layout, current, logger).then((next) => {
+      void handleReload(layout, current, logger, node.reload).then((next) => {
         current = next;
       });
     });
