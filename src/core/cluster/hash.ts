@@ -100,11 +100,11 @@ function writeSorted(value: unknown, out: ByteBuffer): void {
 
 /** LuaJIT prints numbers with "%.14g"; reproduce glibc's %g exactly, including round-half-even on exact ties. */
 export function luaNumber(n: number): string {
-  // Integers below 10^14 print the same in every format; most numbers in a config (ports, timestamps) are such.
-  if (Number.isInteger(n) && Math.abs(n) < 1e14 && !Object.is(n, -0)) return String(n);
   if (Number.isNaN(n)) return 'nan';
   if (!Number.isFinite(n)) return n < 0 ? '-inf' : 'inf';
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  // Integers of up to 14 digits print exactly as themselves under %.14g (ports, timeouts, timestamps).
+  if (Number.isInteger(n) && Math.abs(n) < 1e14) return String(n);
   const precision = 14;
   const sign = n < 0 ? '-' : '';
   const { digits, exponent } = roundSignificant(exactDecimal(Math.abs(n)), precision);
