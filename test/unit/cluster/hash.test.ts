@@ -48,6 +48,8 @@ describe('configHash', () => {
   it('sorts object keys byte-wise, whatever their insertion order', () => {
     assert.equal(configHash({ b: 1, a: 2, B: 3 }).hash, restOnly('B:3;a:2;b:1;'));
     assert.equal(configHash({ a: 2, B: 3, b: 1 }).hash, configHash({ b: 1, a: 2, B: 3 }).hash);
+    // UTF-16 order (JavaScript's default sort) puts U+1F600 before U+FF01; UTF-8 bytes (Lua) do the opposite.
+    assert.equal(configHash({ '\u{1F600}': 1, '\uFF01': 2 }).hash, restOnly('\uFF01:2;\u{1F600}:1;'));
   });
 
   it('joins arrays of up to five items with ";" and ends longer ones with ";" after every item', () => {
@@ -78,6 +80,9 @@ describe('configHash', () => {
     assert.equal(luaNumber(99999999999999.5), '1e+14');
     assert.equal(luaNumber(999999999999995), '1e+15');
     assert.equal(luaNumber(12345678901234), '12345678901234');
+    assert.equal(luaNumber(99999999999999), '99999999999999');
+    assert.equal(luaNumber(1e14), '1e+14');
+    assert.equal(luaNumber(-42), '-42');
     assert.equal(luaNumber(0.0001), '0.0001');
     assert.equal(luaNumber(0.00001), '1e-05');
     assert.equal(luaNumber(-2.5), '-2.5');
