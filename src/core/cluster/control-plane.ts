@@ -69,6 +69,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
     config.cluster_mtls === 'pki' && config.cluster_ocsp !== 'off'
       ? createRevocationCheck({ policy: config.cluster_ocsp })
       : null;
+  let closing = false;
   const servers: Server[] = [];
   const addresses: { host: string; port: number }[] = [];
 
@@ -102,8 +103,8 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       socket.on('error', leave).once('close', leave);
       const verdict = await revocation.verdict(leaf!, issuer!);
       socket.off('error', leave).off('close', leave);
-      if (gone || socket.destroyed) {
-        log.info(`data plane ${remote} went away during its OCSP check`);
+      if (gone || socket.destroyed || closing) {
+        if (!closing) log.info(`data plane ${remote} went away during its OCSP check`);
         socket.destroy();
         return;
       }
@@ -274,6 +275,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       log.notice('new data plane handshakes use the reloaded cluster certificates');
     },
     close: async () => {
+      closing = true;
       unsubscribe();
       if (window) clearTimeout(window);
       for (const ws of wss.clients) ws.terminate();
