@@ -2,9 +2,9 @@
 // certificate rotation by reload, and data planes reaching their control plane through a CONNECT proxy.
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -219,6 +219,47 @@ describe('cluster handshake (real CP/DP processes)', function () {
         if (policy === 'off') assert.doesNotMatch(nodeLog(cp), /OCSP/);
       });
     }
+
+    it('drops a data plane that leaves while its OCSP answer is pending, without upgrading it', async () => {
+      // A responder that accepts and never answers keeps the check pending until its 5 s timeout.
+      const held = new Set<Socket>();
+      const silent = createNetServer((socket) => held.add(socket));
+      const port = await freePort();
+      await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+      try {
+        const leaf = await pki.leaf(root, 'dp', {
+          name: 'dp-ocsp-leaves',
+          ocspUrl: `http://127.0.0.1:${port}`,
+        });
+        const cp = await nodes.controlPlane('cp-ocsp-leave', [
+          ...pkiLines(cpLeaf.certPath, cpLeaf.keyPath),
+          'cluster_ocsp = on',
+        ]);
+        await nodes.start(cp);
+        const client = tlsConnect({
+          host: '127.0.0.1',
+          port: cp.cluster,
+          servername: SERVER_NAME,
+          cert: leaf.certPem,
+          key: leaf.keyPem,
+          rejectUnauthorized: false,
+        });
+        client.on('error', () => undefined);
+        await new Promise((resolve) => client.once('secureConnect', resolve));
+        client.write(
+          `GET /v1/outlet?node_id=${randomUUID()}&node_hostname=gone&node_version=0.1.0 HTTP/1.1\r\n` +
+            `host: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n` +
+            `sec-websocket-key: ${Buffer.alloc(16).toString('base64')}\r\n\r\n`,
+        );
+        await waitUntil(() => held.size > 0, { message: 'the control plane asks the responder' });
+        client.destroy();
+        await logged(cp, /data plane 127\.0\.0\.1:\d+ went away during its OCSP check/, 'the CP drops it');
+        assert.doesNotMatch(nodeLog(cp), /connected \(version/);
+      } finally {
+        for (const socket of held) socket.destroy();
+        silent.close();
+      }
+    });
 
     it('caches good and revoked answers: with the responder gone, reconnecting data planes get the same verdict', async () => {
       const cp = await nodes.controlPlane('cp-ocsp-cache', [
