@@ -8,7 +8,7 @@ import {
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { SecureContextOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { Listener } from '../config/index.js';
 import { HybridError } from '../errors.js';
 
@@ -22,14 +22,14 @@ export interface BoundServer {
 }
 
 /**
- * Binds one server per listener. `ssl` listeners need `tls` (certificate and key); `http2` ones serve
+ * Binds one server per listener. `ssl` listeners need `tls` (certificate and key, optionally an SNICallback); `http2` ones serve
  * HTTP/2 with HTTP/1.1 fallback. All bind or none: on a failure the ones already bound are closed.
  */
 export async function bindListeners(
   name: string,
   listeners: readonly Listener[],
   handler: RequestHandler,
-  tls?: SecureContextOptions,
+  tls?: TlsOptions,
 ): Promise<BoundServer[]> {
   const bound: BoundServer[] = [];
   try {
@@ -48,7 +48,7 @@ export async function bindListeners(
 function makeServer(
   listener: Listener,
   handler: RequestHandler,
-  tls?: SecureContextOptions,
+  tls?: TlsOptions,
 ): Server | Http2SecureServer {
   if (!listener.ssl) return createHttpServer({ keepAliveTimeout: 60_000 }, handler);
   if (!tls) throw new HybridError('tls_missing', `listener ${listener.listener} has ssl but no certificate`);

@@ -11,9 +11,12 @@ import { BUNDLED_PLUGINS } from '../plugins/registry.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
 import { bindListeners, closeServers, type BoundServer } from '../http/listen.js';
-import { answerNoRoute } from '../proxy/empty-proxy.js';
 import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
+import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
+import { bindProxyListeners } from '../proxy/listeners.js';
+import { createProxy, type Proxy } from '../proxy/proxy.js';
+import type { DeclarativeConfig } from '../proxy/types.js';
 import { statusHandler } from '../status/status-api.js';
 import { defaultTlsFor } from './default-cert.js';
 import type { Logger } from './logger.js';
@@ -46,6 +49,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   let registry: DataPlaneRegistry | undefined;
   let cluster: ClusterClient | undefined;
   let cache: ConfigCache | undefined;
+  let proxy: Proxy | undefined;
   const endpoints: string[] = [];
   const record = (name: string, bound: BoundServer[]) => {
     servers.push(...bound);
@@ -57,14 +61,28 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
 
   try {
     if (config.role === 'data_plane') {
-      // Cache → declarative_config → empty, before any listener; routing the served configuration is the
-      // proxy's job (not wired yet), clustering keeps it current.
+      // Cache → declarative_config → empty, before any listener; each configuration the control plane sends
+      // is built, cached, then swapped in.
       cache = openNodeConfigCache(config, logger);
       const initial = loadInitialConfig(config, cache, logger);
       let served = initial.table ? { hash: initial.hash, table: initial.table } : null;
       const configHash = (): string | null => served?.hash ?? null;
       const tls = config.proxy_listen.some((l) => l.ssl) ? await defaultTlsFor(ctx, 'proxy') : undefined;
-      record('proxy', await bindListeners('proxy', config.proxy_listen, answerNoRoute, tls));
+      proxy = createProxy({
+        settings: config,
+        components: DATA_PLANE_COMPONENTS,
+        log: logger.child('proxy'),
+        version: PACKAGE_VERSION,
+      });
+      if (served) {
+        try {
+          await proxy.apply(served.table as DeclarativeConfig);
+        } catch (err) {
+          logger.error(`the ${initial.source} configuration cannot be served: ${(err as Error).message}`);
+          served = null;
+        }
+      }
+      record('proxy', await bindProxyListeners(proxy, config.proxy_listen, tls));
       if (config.status_listen.length > 0) {
         const handler = statusHandler({ configHash, activeConnections: () => 0 });
         const statusTls = config.status_listen.some((l) => l.ssl)
@@ -80,8 +98,11 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
         logger,
         currentHash: configHash,
         apply: async (table, hash) => {
-          // The cache first: a crash after the swap still restarts on this config (a failed save is logged).
+          // Built first (a config that cannot be built is rejected whole), then cached, then swapped in:
+          // a crash after the swap still restarts on this config (a failed save is logged).
+          const next = await proxy!.prepare(table as DeclarativeConfig);
           await cache?.save({ hash, table });
+          proxy!.activate(next);
           served = { hash, table };
         },
       });
@@ -113,6 +134,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
     await cluster?.close();
     await Promise.all([closeServers(servers, graceMs), admin?.close(), listener?.close()]);
     await registry?.close();
+    await proxy?.close();
     await store?.close();
     await cache?.close();
   }

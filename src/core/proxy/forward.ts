@@ -1,0 +1,382 @@
+// Sends a routed request to its service (through the upstream's balancer, or to host:port), streams the
+// response back, and retries failed attempts on other targets as Kong does; failures get Kong's answers.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Readable, Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import {
+  BAD_UPSTREAM,
+  NAME_RESOLUTION_FAILED,
+  NO_PEER,
+  UNEXPECTED,
+  UPSTREAM_TIMEOUT,
+  sendAnswer,
+  type KongAnswer,
+} from './answers.js';
+import {
+  appendVia,
+  stripResponseHeaders,
+  upstreamRequestHeaders,
+  type ClientView,
+  type HeaderPolicy,
+} from './headers.js';
+import type {
+  AttemptOutcome,
+  Balancer,
+  BalancerPick,
+  BalancerRequest,
+  RouteMatch,
+  ServiceEntity,
+} from './types.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** Kong's service defaults. */
+export const SERVICE_DEFAULTS = { retries: 5, connect_timeout: 60_000, read_timeout: 60_000 } as const;
+
+/** Methods nginx does not resend once they reached an upstream (proxy_next_upstream without non_idempotent). */
+const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
+
+/** How an attempt failed before a response head arrived. */
+export interface AttemptFailure {
+  outcome: AttemptOutcome | null;
+  answer: KongAnswer;
+  /** The request never reached the upstream (connection refused, connect timeout): safe to resend. */
+  notSent: boolean;
+}
+
+/** Maps a transport error to Kong's answer and the outcome the balancer hears. */
+export function classifyFailure(err: Error & { code?: string }): AttemptFailure {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: true };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { outcome: { kind: 'timeout' }, answer: UPSTREAM_TIMEOUT, notSent: true };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { outcome: { kind: 'timeout' }, answer: UPSTREAM_TIMEOUT, notSent: false };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { outcome: null, answer: NAME_RESOLUTION_FAILED, notSent: true };
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      // The pool was closed by a configuration swap between pick and dispatch: resend on a fresh one.
+      return { outcome: null, answer: BAD_UPSTREAM, notSent: true };
+    default:
+      return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: false };
+  }
+}
+
+export interface ForwarderOptions {
+  pools: UpstreamPools;
+  policy: HeaderPolicy;
+  /** `1.1 hybrid/<version>`. */
+  via: string;
+  /** `hybrid/<version>`, the Server header of the proxy's own answers. */
+  server: string;
+  log: { warn(message: string): void };
+}
+
+/** One proxied request across its attempts; undici hands it back to the callbacks as `opaque`. */
+class ProxiedRequest implements TargetChoice {
+  pick: BalancerPick | null = null;
+  tried: Set<string> | null = null;
+  attempts = 0;
+  /** Whether undici started reading the client's body (then it can't be sent again). */
+  bodyStarted = false;
+  /** The response head was written to the client. */
+  responded = false;
+  status = 0;
+  firstSentAt = 0;
+  sentAt = 0;
+  lastFailure: AttemptFailure | null = null;
+  upstreamHeaders: string[] = [];
+  hostIndex = -1;
+  requestId: string | null = null;
+  body: AsyncIterable<Buffer> | null = null;
+  private queryParams: URLSearchParams | null = null;
+
+  constructor(
+    readonly forwarder: Forwarder,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly client: ClientView,
+    readonly match: RouteMatch,
+    readonly service: ServiceEntity,
+    readonly balancer: Balancer | null,
+    readonly startedAt: number,
+    /** The upstream path plus the query as received. */
+    readonly upstreamTarget: string,
+    /** The query with its `?` (kept even when empty, as Kong), or ''. */
+    readonly search: string,
+  ) {}
+
+  // BalancerRequest, for consistent hashing.
+  get clientIp(): string {
+    return this.client.realIp;
+  }
+  get query(): URLSearchParams {
+    return (this.queryParams ??= new URLSearchParams(this.search));
+  }
+  get captures() {
+    return this.match.captures;
+  }
+  get path(): string {
+    return this.client.path;
+  }
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+}
+
+export class Forwarder {
+  constructor(private readonly options: ForwarderOptions) {}
+
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: ClientView,
+    match: RouteMatch,
+    service: ServiceEntity,
+    balancer: Balancer | null,
+    startedAt: number,
+  ): void {
+    const scheme = upstreamScheme(service.protocol);
+    if (scheme === null) {
+      this.options.log.warn(
+        `service ${service.name ?? service.id}: protocol ${service.protocol} is not proxied over HTTP`,
+      );
+      this.answer(req, res, startedAt, UNEXPECTED, null);
+      return;
+    }
+    const target = match.upstreamPath + client.search;
+    const p = new ProxiedRequest(
+      this,
+      req,
+      res,
+      client,
+      match,
+      service,
+      balancer,
+      startedAt,
+      target,
+      client.search,
+    );
+    const { policy } = this.options;
+    if (policy.requestId) p.requestId = randomUUID().replaceAll('-', '');
+    p.upstreamHeaders = upstreamRequestHeaders(req, client, {
+      host: '',
+      path: client.path,
+      via: policy.via ? this.options.via : null,
+      requestId: p.requestId,
+    });
+    p.hostIndex = p.upstreamHeaders.indexOf('host') + 1;
+    if (hasBody(req)) {
+      p.body = {
+        [Symbol.asyncIterator]: () => {
+          p.bodyStarted = true;
+          // Not destroyed when an attempt fails mid-body: the client still gets Kong's answer.
+          return req.iterator({ destroyOnReturn: false });
+        },
+      };
+    }
+    this.attempt(p);
+  }
+
+  private attempt(p: ProxiedRequest): void {
+    const { service } = p;
+    const scheme = upstreamScheme(service.protocol)!;
+    const target = chooseTarget(p, scheme);
+    if (!target) {
+      this.fail(p, p.lastFailure?.answer ?? NO_PEER);
+      return;
+    }
+    const { host, port, hostHeader } = target;
+    p.upstreamHeaders[p.hostIndex] = hostHeader;
+    const pool = this.options.pools.get({
+      scheme,
+      host,
+      port,
+      connectTimeoutMs: service.connect_timeout ?? SERVICE_DEFAULTS.connect_timeout,
+      tlsVerify: service.tls_verify === true,
+      servername: scheme === 'https' ? serverName(hostHeader) : null,
+    });
+    const readTimeout = service.read_timeout ?? SERVICE_DEFAULTS.read_timeout;
+    p.attempts++;
+    p.sentAt = performance.now();
+    if (p.firstSentAt === 0) p.firstSentAt = p.sentAt;
+    pool.stream<ProxiedRequest>(
+      {
+        method: p.req.method as Dispatcher.HttpMethod,
+        path: p.upstreamTarget,
+        headers: p.upstreamHeaders,
+        // undici streams async iterables (its types list only Readable): read only once connected.
+        body: p.body as unknown as Readable | null,
+        headersTimeout: readTimeout,
+        bodyTimeout: readTimeout,
+        opaque: p,
+      },
+      onUpstreamHead,
+      onAttemptDone,
+    );
+  }
+
+  /** The upstream's response head: Kong's headers added, written to the client; the body follows. */
+  head(p: ProxiedRequest, statusCode: number, headers: IncomingHttpHeaders): Writable {
+    const { policy } = this.options;
+    p.responded = true;
+    p.status = statusCode;
+    stripResponseHeaders(headers);
+    if (policy.via) appendVia(headers, this.options.via);
+    if (policy.upstreamLatency) {
+      headers['x-kong-upstream-latency'] = String(Math.round(performance.now() - p.sentAt));
+    }
+    if (policy.proxyLatency) {
+      headers['x-kong-proxy-latency'] = String(Math.round(p.firstSentAt - p.startedAt));
+    }
+    if (p.requestId !== null) headers['x-kong-request-id'] = p.requestId;
+    p.res.writeHead(statusCode, headers);
+    return p.res;
+  }
+
+  done(p: ProxiedRequest, err: (Error & { code?: string }) | null): void {
+    if (err === null) {
+      p.pick?.done({ kind: 'response', status: p.status });
+      return;
+    }
+    if (p.responded) {
+      // The head went out: undici has destroyed the client response; the client sees a cut body.
+      const failure = classifyFailure(err);
+      p.pick?.done(
+        failure.outcome?.kind === 'timeout' ? failure.outcome : { kind: 'response', status: p.status },
+      );
+      return;
+    }
+    if (p.res.destroyed || p.req.destroyed) {
+      // The client went away (or its body broke off): nobody to answer.
+      p.pick?.done({ kind: 'tcp_failure' });
+      return;
+    }
+    const failure = classifyFailure(err);
+    if (failure.outcome) p.pick?.done(failure.outcome);
+    p.lastFailure = failure;
+    const retries = p.service.retries ?? SERVICE_DEFAULTS.retries;
+    const resendable = !p.bodyStarted && (failure.notSent || !NON_IDEMPOTENT.has(p.req.method ?? 'GET'));
+    if (failure.answer !== NAME_RESOLUTION_FAILED && resendable && p.attempts <= retries) {
+      this.attempt(p);
+      return;
+    }
+    this.fail(p, failure.answer);
+  }
+
+  private fail(p: ProxiedRequest, answer: KongAnswer): void {
+    this.answer(p.req, p.res, p.startedAt, answer, p.requestId);
+  }
+
+  /** One of the proxy's own answers, with Server / X-Kong-Response-Latency / X-Kong-Request-Id as configured. */
+  answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    startedAt: number,
+    answer: KongAnswer,
+    requestId: string | null,
+  ): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendAnswer(req, res, answer, this.ownHeaders(startedAt, requestId));
+  }
+
+  /** Headers on answers the proxy gives itself. */
+  ownHeaders(startedAt: number, requestId: string | null): Record<string, string> {
+    const { policy } = this.options;
+    const extra: Record<string, string> = {};
+    if (policy.server) extra.server = this.options.server;
+    if (policy.responseLatency) {
+      extra['x-kong-response-latency'] = String(Math.round(performance.now() - startedAt));
+    }
+    if (policy.requestId) extra['x-kong-request-id'] = requestId ?? randomUUID().replaceAll('-', '');
+    return extra;
+  }
+}
+
+/** The state of a request across attempts that choosing a target needs. */
+export interface TargetChoice extends BalancerRequest {
+  readonly service: ServiceEntity;
+  readonly balancer: Balancer | null;
+  readonly match: RouteMatch;
+  pick: BalancerPick | null;
+  tried: Set<string> | null;
+}
+
+/**
+ * The next target of a request: the balancer's pick (skipping targets already tried, then any healthy one
+ * again), or the service's host:port when its host is not an upstream. Null when no target is healthy.
+ */
+export function chooseTarget(
+  choice: TargetChoice,
+  scheme: 'http' | 'https',
+): { host: string; port: number; hostHeader: string } | null {
+  const { balancer, service } = choice;
+  let host: string;
+  let port: number;
+  if (balancer) {
+    const tried = choice.tried;
+    let pick = balancer.pick(choice, tried ?? undefined);
+    // Every healthy target was tried: go round again, as Kong's retries do with few targets.
+    if (!pick && tried !== null) pick = balancer.pick(choice);
+    if (!pick) return null;
+    choice.pick = pick;
+    (choice.tried ??= new Set()).add(pick.target.key);
+    host = pick.target.host;
+    port = pick.target.port;
+  } else {
+    host = service.host;
+    port = service.port;
+  }
+  const hostHeader =
+    choice.match.upstreamHost ?? balancer?.upstream.host_header ?? hostWithPort(host, port, scheme);
+  return { host, port, hostHeader };
+}
+
+function onUpstreamHead(data: Dispatcher.StreamFactoryData<ProxiedRequest>): Writable {
+  return data.opaque.forwarder.head(data.opaque, data.statusCode, data.headers);
+}
+
+function onAttemptDone(err: Error | null, data: Dispatcher.StreamData<ProxiedRequest>): void {
+  data.opaque.forwarder.done(data.opaque, err);
+}
+
+/** HTTP/1 requests carry a body only with Content-Length or Transfer-Encoding; HTTP/2 ones unless GET/HEAD. */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return req.httpVersionMajor === 2 && req.method !== 'GET' && req.method !== 'HEAD';
+}
+
+/** The scheme spoken to a service, or null for protocols this path does not proxy (grpc, tcp, …). */
+export function upstreamScheme(protocol: ServiceEntity['protocol']): 'http' | 'https' | null {
+  if (protocol === 'http' || protocol === 'ws') return 'http';
+  if (protocol === 'https' || protocol === 'wss') return 'https';
+  return null;
+}
+
+/** The Host header for a target: the port only when it is not the scheme's default (as Kong). */
+export function hostWithPort(host: string, port: number, scheme: 'http' | 'https'): string {
+  const name = host.includes(':') ? `[${host}]` : host;
+  return (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443)
+    ? name
+    : `${name}:${port}`;
+}
+
+/** The TLS server name for a Host header value, or null for IP addresses (SNI carries names only). */
+export function serverName(hostHeader: string): string | null {
+  const name = hostHeader.startsWith('[') ? hostHeader : hostHeader.replace(/:\d+$/, '');
+  return isIP(name) === 0 && !name.startsWith('[') ? name : null;
+}

@@ -1,0 +1,18 @@
+// Binds proxy_listen to a proxy: the request handler, WebSocket upgrades, and per-SNI certificates on ssl.
+import type { Server } from 'node:http';
+import type { TlsOptions } from 'node:tls';
+import type { Listener } from '../config/index.js';
+import { bindListeners, type BoundServer } from '../http/listen.js';
+import type { Proxy } from './proxy.js';
+
+/** `defaultTls` is the certificate for names the configuration has none for (ssl_cert or the self-signed one). */
+export async function bindProxyListeners(
+  proxy: Proxy,
+  listeners: readonly Listener[],
+  defaultTls?: TlsOptions,
+): Promise<BoundServer[]> {
+  const tls = defaultTls ? { ...defaultTls, SNICallback: proxy.sniCallback } : undefined;
+  const bound = await bindListeners('proxy', listeners, proxy.handle, tls);
+  for (const { server } of bound) (server as Server).on('upgrade', proxy.upgrade);
+  return bound;
+}

@@ -1,0 +1,206 @@
+// The data plane's proxy: routes each request on proxy_listen with the current configuration and forwards
+// it; a newly applied configuration replaces the current one atomically, requests in flight keep theirs.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import type { SecureContext } from 'node:tls';
+import {
+  NO_ROUTE,
+  NO_SERVICE,
+  UNEXPECTED,
+  USE_HTTPS,
+  sendAnswer,
+  sendAnswerOnSocket,
+  type KongAnswer,
+} from './answers.js';
+import { Forwarder, upstreamScheme } from './forward.js';
+import {
+  clientView,
+  headerPolicy,
+  type ClientView,
+  type ClientViewOptions,
+  type HeaderPolicy,
+} from './headers.js';
+import {
+  buildRuntime,
+  emptyRuntime,
+  type ProxyComponents,
+  type ProxyLog,
+  type ProxyRuntime,
+} from './runtime.js';
+import { trustedIps } from './trusted-ips.js';
+import { UpstreamPools } from './upstream-pools.js';
+import type { DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
+import { tunnel } from './websocket.js';
+
+/** The node settings the proxy reads (kong.conf names). */
+export interface ProxySettings {
+  upstream_keepalive_pool_size: number;
+  upstream_keepalive_max_requests: number;
+  upstream_keepalive_idle_timeout: number;
+  headers: readonly string[];
+  trusted_ips: readonly string[];
+  real_ip_header: string;
+}
+
+export interface ProxyOptions {
+  settings: ProxySettings;
+  components: ProxyComponents;
+  log: ProxyLog;
+  /** The package version, for `Via: 1.1 hybrid/<version>` and `Server: hybrid/<version>`. */
+  version: string;
+}
+
+export interface Proxy {
+  /** The request handler for every proxy listener. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The `upgrade` handler for HTTP/1.1 proxy listeners. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** TLS SNICallback for https proxy listeners: the configuration's certificate for the name, else the default. */
+  sniCallback(servername: string, callback: (err: Error | null, context?: SecureContext) => void): void;
+  /** Builds a configuration and makes it current; throws (keeping the current one) when it can't be built. */
+  apply(config: DeclarativeConfig): void;
+  /** The configuration version being served. */
+  readonly runtime: ProxyRuntime;
+  /** Closes balancers and upstream connections (after the listeners stopped). */
+  close(): Promise<void>;
+}
+
+type Routed =
+  | { answer: KongAnswer; location?: string }
+  | { match: RouteMatch & { service: NonNullable<RouteMatch['service']> } };
+
+export function createProxy(options: ProxyOptions): Proxy {
+  const { settings, components, log, version } = options;
+  const policy: HeaderPolicy = headerPolicy(settings.headers);
+  const via = `1.1 hybrid/${version}`;
+  const viewOptions: ClientViewOptions = {
+    trusted: trustedIps(settings.trusted_ips),
+    realIpHeader: settings.real_ip_header.toLowerCase(),
+  };
+  const pools = new UpstreamPools({
+    poolSize: settings.upstream_keepalive_pool_size,
+    maxRequests: settings.upstream_keepalive_max_requests,
+    idleTimeoutSec: settings.upstream_keepalive_idle_timeout,
+  });
+  const forwarder = new Forwarder({ pools, policy, via, server: `hybrid/${version}`, log });
+  let current: ProxyRuntime = emptyRuntime();
+
+  const route = (rt: ProxyRuntime, req: IncomingMessage, client: ClientView): Routed => {
+    const request: RouteRequest = {
+      method: req.method ?? 'GET',
+      host: client.host,
+      port: client.port,
+      path: client.path,
+      headers: req.headers,
+      sni: client.sni,
+      protocol: client.proto,
+    };
+    const match = rt.router.match(request);
+    if (!match) return { answer: NO_ROUTE };
+    const protocols = match.route.protocols;
+    const secureOnly =
+      (protocols.includes('https') || protocols.includes('wss')) &&
+      !protocols.includes('http') &&
+      !protocols.includes('ws');
+    if (secureOnly && client.forwardedProto !== 'https') {
+      const code = match.route.https_redirect_status_code ?? 426;
+      if (code === 426) return { answer: USE_HTTPS };
+      return {
+        answer: { status: code, message: null },
+        location: `https://${client.forwardedHost}${req.url ?? '/'}`,
+      };
+    }
+    if (!match.service) return { answer: NO_SERVICE };
+    return { match: match as RouteMatch & { service: NonNullable<RouteMatch['service']> } };
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const startedAt = performance.now();
+    const rt = current;
+    try {
+      const client = clientView(req, viewOptions);
+      const routed = route(rt, req, client);
+      if ('answer' in routed) {
+        const extra = forwarder.ownHeaders(startedAt, null);
+        if (routed.location) extra.location = routed.location;
+        sendAnswer(req, res, routed.answer, extra);
+        return;
+      }
+      const { match } = routed;
+      const balancer = rt.balancers.forHost(match.service.host);
+      forwarder.forward(req, res, client, match, match.service, balancer, startedAt);
+    } catch (err) {
+      log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      forwarder.answer(req, res, startedAt, UNEXPECTED, null);
+    }
+  };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const startedAt = performance.now();
+    const rt = current;
+    const ownHeaders = () => forwarder.ownHeaders(startedAt, null);
+    try {
+      const client = clientView(req, viewOptions);
+      const routed = route(rt, req, client);
+      if ('answer' in routed) {
+        const extra = ownHeaders();
+        if (routed.location) extra.location = routed.location;
+        sendAnswerOnSocket(socket, routed.answer, extra);
+        return;
+      }
+      const { match } = routed;
+      const scheme = upstreamScheme(match.service.protocol);
+      if (scheme === null) {
+        sendAnswerOnSocket(socket, UNEXPECTED, ownHeaders());
+        return;
+      }
+      tunnel({
+        req,
+        socket,
+        head,
+        client,
+        match,
+        service: match.service,
+        balancer: rt.balancers.forHost(match.service.host),
+        scheme,
+        via: policy.via ? via : null,
+        requestId: null,
+        ownHeaders,
+      });
+    } catch (err) {
+      log.error(`proxying upgrade ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      sendAnswerOnSocket(socket, UNEXPECTED, ownHeaders());
+    }
+  };
+
+  return {
+    handle,
+    upgrade,
+    sniCallback(servername, callback) {
+      try {
+        callback(null, current.certificates.contextFor(servername) ?? undefined);
+      } catch (err) {
+        log.error(`certificate for ${servername}: ${(err as Error).message}`);
+        callback(null, undefined);
+      }
+    },
+    apply(config) {
+      const next = buildRuntime(config, components, log);
+      const previous = current;
+      current = next;
+      pools.retain(next.addresses);
+      void Promise.resolve()
+        .then(() => previous.balancers.close())
+        .catch((err: unknown) => log.warn(`closing the previous balancers: ${(err as Error).message}`));
+      log.debug(`serving ${next.router.routeCount} routes, ${next.certificates.count} certificate names`);
+    },
+    get runtime() {
+      return current;
+    },
+    async close() {
+      await current.balancers.close();
+      await pools.destroy();
+    },
+  };
+}
