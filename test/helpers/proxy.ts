@@ -1,0 +1,180 @@
+// In-process proxy for tests: createProxy with the test doubles on a real 127.0.0.1 listener, upstream
+// servers on free ports, and a small HTTP client that reports status, headers and body.
+import { createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { parseListener } from '../../src/core/config/listen.js';
+import { closeServers, type BoundServer } from '../../src/core/http/listen.js';
+import { bindProxyListeners } from '../../src/core/proxy/listeners.js';
+import { createProxy, type Proxy, type ProxySettings } from '../../src/core/proxy/proxy.js';
+import type { ProxyComponents } from '../../src/core/proxy/runtime.js';
+import type { DeclarativeConfig, RouteEntity, ServiceEntity } from '../../src/core/proxy/types.js';
+import { doubleComponents } from './proxy-doubles.js';
+
+/** kong.conf defaults of the settings the proxy reads. */
+export const PROXY_SETTINGS: ProxySettings = {
+  upstream_keepalive_pool_size: 512,
+  upstream_keepalive_max_requests: 1000,
+  upstream_keepalive_idle_timeout: 60,
+  headers: ['server_tokens', 'latency_tokens', 'x-kong-request-id'],
+  trusted_ips: [],
+  real_ip_header: 'X-Real-IP',
+};
+
+export const TEST_VERSION = '0.1.0';
+
+export interface TestProxy {
+  proxy: Proxy;
+  port: number;
+  bound: BoundServer[];
+  close(): Promise<void>;
+}
+
+export async function startTestProxy(
+  options: {
+    config?: DeclarativeConfig;
+    settings?: Partial<ProxySettings>;
+    components?: ProxyComponents;
+    tls?: TlsOptions;
+  } = {},
+): Promise<TestProxy> {
+  const proxy = createProxy({
+    settings: { ...PROXY_SETTINGS, ...options.settings },
+    components: options.components ?? doubleComponents(),
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+    version: TEST_VERSION,
+  });
+  if (options.config) proxy.apply(options.config);
+  // Parsed with a placeholder port, then bound to an ephemeral one.
+  const parsed = parseListener(`127.0.0.1:1${options.tls ? ' ssl' : ''}`);
+  if (!parsed.ok) throw new Error(parsed.message);
+  const bound = await bindProxyListeners(proxy, [{ ...parsed.value, port: 0 }], options.tls);
+  return {
+    proxy,
+    port: bound[0]!.port,
+    bound,
+    async close() {
+      await closeServers(bound, 0);
+      await proxy.close();
+    },
+  };
+}
+
+export interface Upstream {
+  server: Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startUpstream(handler: RequestListener): Promise<Upstream> {
+  const server = createServer({ keepAliveTimeout: 60_000 }, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** What the echo upstream saw, sent back as JSON. */
+export interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders: string[];
+  body: string;
+  port: number;
+}
+
+/** An upstream that answers 200 with what it received (and `x-upstream-port`). */
+export async function startEchoUpstream(extraHeaders: Record<string, string> = {}): Promise<Upstream> {
+  const holder: { port: number } = { port: 0 };
+  const upstream = await startUpstream((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const echo: Echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+        port: holder.port,
+      };
+      const body = JSON.stringify(echo);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-upstream-port': String(holder.port),
+        ...extraHeaders,
+      });
+      res.end(body);
+    });
+  });
+  holder.port = upstream.port;
+  return upstream;
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingMessage['headers'];
+  text: string;
+}
+
+export function send(
+  port: number,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A configuration with one service and routes to it (defaults: strip_path off, preserve_host off). */
+export function serviceConfig(
+  service: Partial<ServiceEntity> & { host: string; port: number },
+  routes: Partial<RouteEntity>[] = [{ paths: ['/'] }],
+  extra: Partial<DeclarativeConfig> = {},
+): DeclarativeConfig {
+  const svc: ServiceEntity = { id: 'svc-1', protocol: 'http', ...service };
+  return {
+    _format_version: '3.0',
+    services: [svc],
+    routes: routes.map((r, i) => ({
+      id: `route-${i + 1}`,
+      protocols: ['http', 'https'],
+      strip_path: false,
+      preserve_host: false,
+      service: { id: svc.id },
+      ...r,
+    })),
+    ...extra,
+  };
+}
