@@ -256,8 +256,9 @@ export class Forwarder {
       );
       return;
     }
-    if (p.res.destroyed || p.req.destroyed) {
-      // The client went away (or its body broke off): nobody to answer.
+    if (p.res.destroyed || p.req.socket.destroyed) {
+      // The client went away (or its body broke off): nobody to answer. (A request read to its end is
+      // destroyed too, so the socket tells.)
       p.pick?.done({ kind: 'tcp_failure' });
       return;
     }
