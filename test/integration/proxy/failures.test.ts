@@ -13,7 +13,6 @@ import {
   startUpstream,
   type Echo,
   type TestProxy,
-  type Upstream,
 } from '../../helpers/proxy.js';
 import { freePort } from '../../helpers/tmp.js';
 
