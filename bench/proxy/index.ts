@@ -1,0 +1,269 @@
+// Benchmark: the data plane proxy beside nginx on 127.0.0.1, with wrk -t1 -c50 -d10s against a 100-byte
+// nginx upstream: the upstream alone, nginx as reverse proxy (1 worker, keepalive 64), our proxy with 10
+// routes and with 10,000 routes; then cold start of a 10k-route configuration and the proxy's RSS.
+// Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000]
+// Installs wrk and nginx from Debian when missing (needs root).
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DeclarativeConfig } from '../../src/core/proxy/types.js';
+import { freePort } from '../../test/helpers/tmp.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    routes: { type: 'string', default: '10000' },
+  },
+});
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const MANY_ROUTES = Number(values.routes);
+const BODY = 'x'.repeat(99) + '\n';
+const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+
+/** Targets from the task: ratios against nginx in the same run. */
+const TARGETS = { throughput: 0.35, p99: 3, manyRoutes: 0.9, rssMb: 200 };
+
+function ensureTools(): void {
+  const missing = ['wrk', 'nginx'].filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+  );
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(', ')} from Debian…`);
+  execFileSync(
+    'sh',
+    ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light'],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+async function startNginx(
+  dir: string,
+  name: string,
+  serverBlock: string,
+  upstreamBlock = '',
+): Promise<ChildProcess> {
+  const conf = join(dir, `${name}.conf`);
+  await writeFile(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${join(dir, `${name}.pid`)};
+error_log ${join(dir, `${name}.error.log`)} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  keepalive_requests 1000000;
+  ${upstreamBlock}
+  server {
+    ${serverBlock}
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'inherit' });
+  return child;
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** Polls until `port` answers 200 on `path`; resolves with the milliseconds it took. */
+async function firstOk(port: number, path: string, timeoutMs = 30_000): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await get(port, path)) === 200) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`127.0.0.1:${port}${path} did not answer 200 within ${timeoutMs} ms`);
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: string;
+}
+
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(port: number, path: string): WrkResult {
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', `http://127.0.0.1:${port}${path}`],
+    { encoding: 'utf8', timeout: (DURATION + 30) * 1000 },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors:.*$/m.exec(out)?.[0] ?? '';
+  return { rps, p50, p99, non2xx, errors };
+}
+
+function routesConfig(count: number, upstreamPort: number): DeclarativeConfig {
+  return {
+    _format_version: '3.0',
+    services: [{ id: 'svc-bench', name: 'bench', protocol: 'http', host: '127.0.0.1', port: upstreamPort }],
+    routes: Array.from({ length: count }, (_, i) => ({
+      id: `route-${i}`,
+      name: `route-${i}`,
+      protocols: ['http', 'https'],
+      paths: [`/r${i}`],
+      strip_path: false,
+      preserve_host: false,
+      service: { id: 'svc-bench' },
+    })),
+  };
+}
+
+interface ServedProxy {
+  child: ChildProcess;
+  port: number;
+  applyMs: number;
+  /** From spawn to the first 200. */
+  coldStartMs: number;
+}
+
+async function startProxy(
+  dir: string,
+  name: string,
+  config: DeclarativeConfig,
+  probePath: string,
+): Promise<ServedProxy> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(config));
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, file, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) resolve(text.split('\n')[0]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  await firstOk(port, probePath);
+  const coldStartMs = performance.now() - started;
+  const { applyMs } = JSON.parse(line) as { applyMs: number };
+  return { child, port, applyMs, coldStartMs };
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+function row(name: string, r: WrkResult, nginx: WrkResult | null): string {
+  const ratio = nginx ? `${(r.rps / nginx.rps).toFixed(2)}×` : '';
+  const p99Ratio = nginx ? `${(r.p99 / nginx.p99).toFixed(2)}×` : '';
+  const extra = [r.non2xx ? `${r.non2xx} non-2xx` : '', r.errors].filter(Boolean).join('; ');
+  return `| ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} | ${p99Ratio} | ${extra} |`;
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = await mkdtemp(join(tmpdir(), 'hybrid-bench-proxy-'));
+  const children: ChildProcess[] = [];
+  try {
+    const upstreamPort = await freePort();
+    const nginxProxyPort = await freePort();
+    children.push(
+      await startNginx(
+        dir,
+        'upstream',
+        `listen 127.0.0.1:${upstreamPort}; location / { return 200 '${BODY}'; }`,
+      ),
+    );
+    children.push(
+      await startNginx(
+        dir,
+        'reverse-proxy',
+        `listen 127.0.0.1:${nginxProxyPort};
+    location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
+        `upstream bench_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
+      ),
+    );
+    await firstOk(upstreamPort, '/');
+    await firstOk(nginxProxyPort, '/');
+
+    const few = await startProxy(dir, 'routes-10', routesConfig(10, upstreamPort), '/r5');
+    children.push(few.child);
+    const many = await startProxy(
+      dir,
+      `routes-${MANY_ROUTES}`,
+      routesConfig(MANY_ROUTES, upstreamPort),
+      `/r${MANY_ROUTES >> 1}`,
+    );
+    children.push(many.child);
+
+    console.log(
+      `wrk -t1 -c${CONNECTIONS} -d${DURATION}s on 127.0.0.1, upstream nginx return 200 (${BODY.length}-byte body)`,
+    );
+    const direct = wrk(upstreamPort, '/');
+    const nginx = wrk(nginxProxyPort, '/');
+    const ours = wrk(few.port, '/r5');
+    const oursMany = wrk(many.port, `/r${MANY_ROUTES >> 1}`);
+    const rss = await rssMb(many.child.pid!);
+
+    console.log('\n| target | req/s | p50 ms | p99 ms | × nginx req/s | × nginx p99 | notes |');
+    console.log('|---|---|---|---|---|---|---|');
+    console.log(row('upstream directly', direct, null));
+    console.log(row('nginx reverse proxy (1 worker, keepalive 64)', nginx, nginx));
+    console.log(row('hybrid proxy, 10 routes', ours, nginx));
+    console.log(row(`hybrid proxy, ${MANY_ROUTES} routes`, oursMany, nginx));
+
+    const checks = [
+      [`10 routes ≥ ${TARGETS.throughput}× nginx req/s`, ours.rps / nginx.rps >= TARGETS.throughput],
+      [`10 routes p99 ≤ ${TARGETS.p99}× nginx p99`, ours.p99 <= TARGETS.p99 * nginx.p99],
+      [
+        `${MANY_ROUTES} routes ≥ ${TARGETS.manyRoutes}× 10 routes`,
+        oursMany.rps / ours.rps >= TARGETS.manyRoutes,
+      ],
+      [`RSS with ${MANY_ROUTES} routes ≤ ${TARGETS.rssMb} MB`, rss <= TARGETS.rssMb],
+    ] as const;
+    console.log(`\n${MANY_ROUTES} routes: ${(oursMany.rps / ours.rps).toFixed(2)}× the 10-route req/s`);
+    console.log(
+      `${MANY_ROUTES}-route configuration: built in ${many.applyMs.toFixed(0)} ms, process start to first 200 ${many.coldStartMs.toFixed(0)} ms`,
+    );
+    console.log(`proxy RSS with ${MANY_ROUTES} routes after the run: ${rss.toFixed(0)} MB`);
+    for (const [label, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'} ${label}`);
+    console.log(
+      '(router and balancers are the test doubles until the real modules are merged: figures are provisional)',
+    );
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+    );
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
