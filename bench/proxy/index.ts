@@ -1,7 +1,9 @@
 // Benchmark: the data plane proxy beside nginx on 127.0.0.1, with wrk -t1 -c50 -d10s against a 100-byte
 // nginx upstream: the upstream alone, nginx as reverse proxy (1 worker, keepalive 64), our proxy with 10
 // routes and with 10,000 routes; then cold start of a 10k-route configuration and the proxy's RSS.
-// Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000]
+// The three proxies are measured in interleaved rounds and compared by their medians, so that load from other
+// processes on the machine hits them alike.
+// Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000 --rounds 3]
 // Installs wrk and nginx from Debian when missing (needs root).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,11 +21,13 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     routes: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const MANY_ROUTES = Number(values.routes);
+const ROUNDS = Number(values.rounds);
 const BODY = 'x'.repeat(99) + '\n';
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
@@ -110,11 +114,11 @@ function toMs(text: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-function wrk(port: number, path: string): WrkResult {
+function wrk(port: number, path: string, seconds = DURATION): WrkResult {
   const out = execFileSync(
     'wrk',
-    ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', `http://127.0.0.1:${port}${path}`],
-    { encoding: 'utf8', timeout: (DURATION + 30) * 1000 },
+    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`],
+    { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -122,6 +126,21 @@ function wrk(port: number, path: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors:.*$/m.exec(out)?.[0] ?? '';
   return { rps, p50, p99, non2xx, errors };
+}
+
+/** The per-field median of several runs (req/s, p50, p99 each on their own). */
+function median(results: WrkResult[]): WrkResult {
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    rps: mid(results.map((r) => r.rps)),
+    p50: mid(results.map((r) => r.p50)),
+    p99: mid(results.map((r) => r.p99)),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+    errors: results
+      .map((r) => r.errors)
+      .filter(Boolean)
+      .join('; '),
+  };
 }
 
 function routesConfig(count: number, upstreamPort: number): DeclarativeConfig {
@@ -224,17 +243,39 @@ async function main(): Promise<void> {
     children.push(many.child);
 
     console.log(
-      `wrk -t1 -c${CONNECTIONS} -d${DURATION}s on 127.0.0.1, upstream nginx return 200 (${BODY.length}-byte body)`,
+      `wrk -t1 -c${CONNECTIONS} -d${DURATION}s on 127.0.0.1, upstream nginx return 200 (${BODY.length}-byte body), ${ROUNDS} rounds`,
     );
     const direct = wrk(upstreamPort, '/');
-    const nginx = wrk(nginxProxyPort, '/');
-    const ours = wrk(few.port, '/r5');
-    const oursMany = wrk(many.port, `/r${MANY_ROUTES >> 1}`);
+    // Warm-up (JIT, pools) so the rounds measure steady state.
+    for (const [port, path] of [
+      [few.port, '/r5'],
+      [many.port, `/r${MANY_ROUTES >> 1}`],
+    ] as const)
+      wrk(port, path, 2);
+    const rounds: { nginx: WrkResult; ours: WrkResult; oursMany: WrkResult }[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      rounds.push({
+        nginx: wrk(nginxProxyPort, '/'),
+        ours: wrk(few.port, '/r5'),
+        oursMany: wrk(many.port, `/r${MANY_ROUTES >> 1}`),
+      });
+      const r = rounds[i]!;
+      console.log(
+        `round ${i + 1}: nginx ${Math.round(r.nginx.rps)} req/s p99 ${r.nginx.p99.toFixed(2)} ms; ` +
+          `10 routes ${Math.round(r.ours.rps)} (${(r.ours.rps / r.nginx.rps).toFixed(2)}×) p99 ${r.ours.p99.toFixed(2)} ms; ` +
+          `${MANY_ROUTES} routes ${Math.round(r.oursMany.rps)} (${(r.oursMany.rps / r.nginx.rps).toFixed(2)}×) p99 ${r.oursMany.p99.toFixed(2)} ms`,
+      );
+    }
+    const nginx = median(rounds.map((r) => r.nginx));
+    const ours = median(rounds.map((r) => r.ours));
+    const oursMany = median(rounds.map((r) => r.oursMany));
     const rss = await rssMb(many.child.pid!);
 
-    console.log('\n| target | req/s | p50 ms | p99 ms | × nginx req/s | × nginx p99 | notes |');
+    console.log(
+      '\n| target (median of rounds) | req/s | p50 ms | p99 ms | × nginx req/s | × nginx p99 | notes |',
+    );
     console.log('|---|---|---|---|---|---|---|');
-    console.log(row('upstream directly', direct, null));
+    console.log(row('upstream directly (one run)', direct, null));
     console.log(row('nginx reverse proxy (1 worker, keepalive 64)', nginx, nginx));
     console.log(row('hybrid proxy, 10 routes', ours, nginx));
     console.log(row(`hybrid proxy, ${MANY_ROUTES} routes`, oursMany, nginx));
