@@ -36,6 +36,8 @@ export async function startTestProxy(
     settings?: Partial<ProxySettings>;
     components?: ProxyComponents;
     tls?: TlsOptions;
+    /** Also serve HTTP/2 (with `tls`). */
+    http2?: boolean;
   } = {},
 ): Promise<TestProxy> {
   const proxy = createProxy({
@@ -46,7 +48,7 @@ export async function startTestProxy(
   });
   if (options.config) proxy.apply(options.config);
   // Parsed with a placeholder port, then bound to an ephemeral one.
-  const parsed = parseListener(`127.0.0.1:1${options.tls ? ' ssl' : ''}`);
+  const parsed = parseListener(`127.0.0.1:1${options.tls ? ' ssl' : ''}${options.http2 ? ' http2' : ''}`);
   if (!parsed.ok) throw new Error(parsed.message);
   const bound = await bindProxyListeners(proxy, [{ ...parsed.value, port: 0 }], options.tls);
   return {

@@ -64,6 +64,29 @@ describe('proxy: forwarding', () => {
     assert.equal(emptyQuery.url, '/api?');
   });
 
+  it('forwards a chunked request body (no Content-Length) as it streams', async () => {
+    proxy = await startTestProxy({ config: serviceConfig({ host: '127.0.0.1', port: upstream.port }) });
+    const echo = await new Promise<Echo>((resolve, reject) => {
+      const req = request({
+        host: '127.0.0.1',
+        port: proxy.port,
+        method: 'POST',
+        path: '/chunked',
+        agent: false,
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as Echo));
+      });
+      req.on('error', reject);
+      req.write('part one, ');
+      setImmediate(() => req.end('part two'));
+    });
+    assert.equal(echo.body, 'part one, part two');
+    assert.equal(echo.headers['transfer-encoding'], 'chunked');
+  });
+
   it('sends the stripped path under the service path', async () => {
     proxy = await startTestProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port, path: '/base' }, [

@@ -1,8 +1,10 @@
 // WebSocket upgrades tunnel through the proxy, and https proxy listeners pick the configuration's
-// certificate by SNI (exact, `*.` and `.*` wildcards) with the listener's default for other names.
+// certificate by SNI (exact, `*.` and `.*` wildcards) with the listener's default for other names; http2
+// listeners proxy HTTP/2 clients.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect as connectHttp2 } from 'node:http2';
 import { connect, type PeerCertificate } from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { generateSelfSigned } from '../../../src/core/pki/self-signed.js';
@@ -11,6 +13,7 @@ import {
   serviceConfig,
   startEchoUpstream,
   startTestProxy,
+  type Echo,
   type TestProxy,
   type Upstream,
 } from '../../helpers/proxy.js';
@@ -135,6 +138,32 @@ describe('proxy: WebSocket and TLS', () => {
       // A new configuration without certificates: the default everywhere, at once.
       proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }));
       assert.equal((await handshake('api.example.com')).cn, 'default.local');
+    });
+
+    it('proxies HTTP/2 requests on an http2 listener to an HTTP/1.1 upstream', async () => {
+      proxy = await startTestProxy({
+        config: serviceConfig({ host: '127.0.0.1', port: upstream.port }),
+        tls: { cert: fallback.certPem, key: fallback.keyPem },
+        http2: true,
+      });
+      const session = connectHttp2(`https://127.0.0.1:${proxy.port}`, { rejectUnauthorized: false });
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/h2?x=1' });
+        stream.end('h2 body');
+        const status = new Promise<unknown>((resolve) =>
+          stream.once('response', (h) => resolve(h[':status'])),
+        );
+        let text = '';
+        stream.on('data', (c: Buffer) => (text += c.toString()));
+        await new Promise((resolve) => stream.once('end', resolve));
+        assert.equal(await status, 200);
+        const echo = JSON.parse(text) as Echo;
+        assert.deepEqual([echo.method, echo.url, echo.body], ['POST', '/h2?x=1', 'h2 body']);
+        assert.equal(echo.headers['x-forwarded-proto'], 'https');
+        assert.ok(!echo.rawHeaders.some((name) => name.startsWith(':')), 'pseudo-headers are not forwarded');
+      } finally {
+        session.close();
+      }
     });
   });
 });
