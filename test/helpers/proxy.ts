@@ -6,7 +6,7 @@ import type { TlsOptions } from 'node:tls';
 import { parseListener } from '../../src/core/config/listen.js';
 import { closeServers, type BoundServer } from '../../src/core/http/listen.js';
 import { bindProxyListeners } from '../../src/core/proxy/listeners.js';
-import { createProxy, type Proxy, type ProxySettings } from '../../src/core/proxy/proxy.js';
+import { createProxy, type DataPlaneProxy, type ProxySettings } from '../../src/core/proxy/proxy.js';
 import type { ProxyComponents } from '../../src/core/proxy/runtime.js';
 import type { DeclarativeConfig, RouteEntity, ServiceEntity } from '../../src/core/proxy/types.js';
 import { doubleComponents } from './proxy-doubles.js';
@@ -24,7 +24,7 @@ export const PROXY_SETTINGS: ProxySettings = {
 export const TEST_VERSION = '0.1.0';
 
 export interface TestProxy {
-  proxy: Proxy;
+  proxy: DataPlaneProxy;
   port: number;
   bound: BoundServer[];
   close(): Promise<void>;

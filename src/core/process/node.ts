@@ -15,7 +15,7 @@ import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
 import { bindProxyListeners } from '../proxy/listeners.js';
-import { createProxy, type Proxy } from '../proxy/proxy.js';
+import { createProxy, type DataPlaneProxy } from '../proxy/proxy.js';
 import type { DeclarativeConfig } from '../proxy/types.js';
 import { statusHandler } from '../status/status-api.js';
 import { defaultTlsFor } from './default-cert.js';
@@ -49,7 +49,7 @@ export async function startNode(ctx: NodeContext): Promise<RunningNode> {
   let registry: DataPlaneRegistry | undefined;
   let cluster: ClusterClient | undefined;
   let cache: ConfigCache | undefined;
-  let proxy: Proxy | undefined;
+  let proxy: DataPlaneProxy | undefined;
   const endpoints: string[] = [];
   const record = (name: string, bound: BoundServer[]) => {
     servers.push(...bound);

@@ -3,11 +3,11 @@ import type { Server } from 'node:http';
 import type { TlsOptions } from 'node:tls';
 import type { Listener } from '../config/index.js';
 import { bindListeners, type BoundServer } from '../http/listen.js';
-import type { Proxy } from './proxy.js';
+import type { DataPlaneProxy } from './proxy.js';
 
 /** `defaultTls` is the certificate for names the configuration has none for (ssl_cert or the self-signed one). */
 export async function bindProxyListeners(
-  proxy: Proxy,
+  proxy: DataPlaneProxy,
   listeners: readonly Listener[],
   defaultTls?: TlsOptions,
 ): Promise<BoundServer[]> {

@@ -51,7 +51,7 @@ export interface ProxyOptions {
   version: string;
 }
 
-export interface Proxy {
+export interface DataPlaneProxy {
   /** The request handler for every proxy listener. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The `upgrade` handler for HTTP/1.1 proxy listeners. */
@@ -70,7 +70,7 @@ type Routed =
   | { answer: KongAnswer; location?: string }
   | { match: RouteMatch & { service: NonNullable<RouteMatch['service']> } };
 
-export function createProxy(options: ProxyOptions): Proxy {
+export function createProxy(options: ProxyOptions): DataPlaneProxy {
   const { settings, components, log, version } = options;
   const policy: HeaderPolicy = headerPolicy(settings.headers);
   const via = `1.1 hybrid/${version}`;
