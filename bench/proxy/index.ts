@@ -295,9 +295,6 @@ async function main(): Promise<void> {
     );
     console.log(`proxy RSS with ${MANY_ROUTES} routes after the run: ${rss.toFixed(0)} MB`);
     for (const [label, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'} ${label}`);
-    console.log(
-      '(router and balancers are the test doubles until the real modules are merged: figures are provisional)',
-    );
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(

@@ -4,24 +4,23 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseListener } from '../../src/core/config/listen.js';
+import { DATA_PLANE_COMPONENTS } from '../../src/core/proxy/components.js';
 import { bindProxyListeners } from '../../src/core/proxy/listeners.js';
 import { createProxy } from '../../src/core/proxy/proxy.js';
 import type { DeclarativeConfig } from '../../src/core/proxy/types.js';
 import { PACKAGE_VERSION } from '../../src/core/version.js';
-import { doubleComponents } from '../../test/helpers/proxy-doubles.js';
 import { PROXY_SETTINGS } from '../../test/helpers/proxy.js';
 
 const [file, port] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(file!, 'utf8')) as DeclarativeConfig;
 const proxy = createProxy({
   settings: PROXY_SETTINGS,
-  // Provisional: the test-double router and balancers until the real modules are merged.
-  components: doubleComponents(),
+  components: DATA_PLANE_COMPONENTS,
   log: { debug: () => undefined, info: () => undefined, warn: console.error, error: console.error },
   version: PACKAGE_VERSION,
 });
 const started = performance.now();
-proxy.apply(config);
+await proxy.apply(config);
 const applyMs = performance.now() - started;
 const listener = parseListener(`127.0.0.1:${port}`);
 if (!listener.ok) throw new Error(listener.message);

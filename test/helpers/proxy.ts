@@ -46,7 +46,7 @@ export async function startTestProxy(
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
     version: TEST_VERSION,
   });
-  if (options.config) proxy.apply(options.config);
+  if (options.config) await proxy.apply(options.config);
   // Parsed with a placeholder port, then bound to an ephemeral one.
   const parsed = parseListener(`127.0.0.1:1${options.tls ? ' ssl' : ''}${options.http2 ? ' http2' : ''}`);
   if (!parsed.ok) throw new Error(parsed.message);

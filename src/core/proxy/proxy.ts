@@ -58,8 +58,15 @@ export interface DataPlaneProxy {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** TLS SNICallback for https proxy listeners: the configuration's certificate for the name, else the default. */
   sniCallback(servername: string, callback: (err: Error | null, context?: SecureContext) => void): void;
-  /** Builds a configuration and makes it current; throws (keeping the current one) when it can't be built. */
-  apply(config: DeclarativeConfig): void;
+  /**
+   * Builds a configuration (router, balancers with their first DNS answers, certificates) without serving it;
+   * throws when it can't be built, and the current one stays.
+   */
+  prepare(config: DeclarativeConfig): Promise<ProxyRuntime>;
+  /** Makes a prepared configuration current; requests in flight finish on theirs. */
+  activate(next: ProxyRuntime): void;
+  /** prepare + activate. */
+  apply(config: DeclarativeConfig): Promise<void>;
   /** The configuration version being served. */
   readonly runtime: ProxyRuntime;
   /** Closes balancers and upstream connections (after the listeners stopped). */
@@ -185,8 +192,17 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         callback(null, undefined);
       }
     },
-    apply(config) {
-      const next = buildRuntime(config, components, log);
+    async prepare(config) {
+      const next = buildRuntime(config, components, log, current.balancers);
+      try {
+        await next.balancers.ready?.();
+      } catch (err) {
+        await next.balancers.close();
+        throw err;
+      }
+      return next;
+    },
+    activate(next) {
       const previous = current;
       current = next;
       pools.retain(next.addresses);
@@ -194,6 +210,9 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         .then(() => previous.balancers.close())
         .catch((err: unknown) => log.warn(`closing the previous balancers: ${(err as Error).message}`));
       log.debug(`serving ${next.router.routeCount} routes, ${next.certificates.count} certificate names`);
+    },
+    async apply(config) {
+      this.activate(await this.prepare(config));
     },
     get runtime() {
       return current;

@@ -8,6 +8,8 @@ export interface BalancerSet {
   forHost(host: string): Balancer | null;
   /** Stops health checkers and DNS refreshes; called when a newer version replaces this one. */
   close(): void | Promise<void>;
+  /** Resolves once target hostnames have their first DNS answers (until then they are not picked). */
+  ready?(): Promise<void>;
 }
 
 export interface ProxyLog {
@@ -20,7 +22,8 @@ export interface ProxyLog {
 /** The implementations the proxy is built with (the router and balancer modules). */
 export interface ProxyComponents {
   buildRouter(config: DeclarativeConfig): Router;
-  createBalancers(config: DeclarativeConfig, options: { log: ProxyLog }): BalancerSet;
+  /** `previous`: the balancers of the version being replaced, whose health and DNS state carry over. */
+  createBalancers(config: DeclarativeConfig, options: { log: ProxyLog; previous?: BalancerSet }): BalancerSet;
 }
 
 export interface ProxyRuntime {
@@ -51,10 +54,12 @@ export function buildRuntime(
   config: DeclarativeConfig,
   components: ProxyComponents,
   log: ProxyLog,
+  previous?: BalancerSet,
 ): ProxyRuntime {
   const router = components.buildRouter(config);
+  for (const warning of router.warnings ?? []) log.warn(warning);
   const certificates = buildSniCertificates(config);
-  const balancers = components.createBalancers(config, { log });
+  const balancers = components.createBalancers(config, { log, previous });
   const upstreamNames = new Set((config.upstreams ?? []).map((u) => u.name));
   const addresses = new Set<string>();
   for (const service of config.services ?? []) {

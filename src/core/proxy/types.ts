@@ -128,6 +128,8 @@ export interface RouteMatch {
 /** Built once per configuration version; matching must not cost time linear in the route count. */
 export interface Router {
   readonly routeCount: number;
+  /** Routes left out of the router, one line each (a regex that does not compile, a missing service…). */
+  readonly warnings?: readonly string[];
   match(request: RouteRequest): RouteMatch | null;
 }
 

@@ -91,7 +91,7 @@ describe('proxy: configuration swaps', function () {
     };
     const workers = Array.from({ length: 16 }, worker);
     for (let i = 0; i < 30; i++) {
-      proxy.proxy.apply(i % 2 === 0 ? configTo('b', b.port) : configTo('a', a.port));
+      await proxy.proxy.apply(i % 2 === 0 ? configTo('b', b.port) : configTo('a', a.port));
       await new Promise((resolve) => setImmediate(resolve));
       await get(agent); // let traffic run between swaps without a fixed sleep
     }
@@ -107,11 +107,11 @@ describe('proxy: configuration swaps', function () {
   });
 
   it('lets a request in flight finish on a target that is no longer configured, then closes its connections', async () => {
-    proxy.proxy.apply(configTo('a', a.port));
+    await proxy.proxy.apply(configTo('a', a.port));
     const agent = new Agent({ keepAlive: true });
     const slow = get(agent, '/slow');
     await waitUntil(() => slowArrived === 1, { message: 'the slow request to reach a' });
-    proxy.proxy.apply(configTo('b', b.port));
+    await proxy.proxy.apply(configTo('b', b.port));
     const fast = await get(agent);
     assert.deepEqual(fast, { status: 200, body: 'b' });
     assert.deepEqual(await slow, { status: 200, body: 'a' });

@@ -118,7 +118,7 @@ describe('proxy: upstream failures', () => {
       assert.equal(garbage.accepted(), 2);
 
       const closed = await freePort();
-      proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: closed, retries: 2 }));
+      await proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: closed, retries: 2 }));
       assert.equal((await send(proxy.port, { path: '/' })).status, 502);
     } finally {
       garbage.server.close();
@@ -151,7 +151,7 @@ describe('proxy: upstream failures', () => {
       assert.equal(reply.status, 503);
       assert.deepEqual(JSON.parse(reply.text), { message: 'failure to get a peer from the ring-balancer' });
 
-      proxy.proxy.apply(upstreamConfig([]));
+      await proxy.proxy.apply(upstreamConfig([]));
       assert.equal((await send(proxy.port, { path: '/' })).status, 503);
     } finally {
       await live.close();

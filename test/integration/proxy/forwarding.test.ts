@@ -36,7 +36,7 @@ describe('proxy: forwarding', () => {
     assert.equal(empty.headers.server, 'hybrid/0.1.0');
     assert.match(String(empty.headers['x-kong-response-latency']), /^\d+$/);
 
-    proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/api'] }]));
+    await proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/api'] }]));
     const unmatched = await send(proxy.port, { path: '/other' });
     assert.equal(unmatched.status, 404);
     assert.deepEqual(JSON.parse(unmatched.text), { message: 'no Route matched with those values' });

@@ -136,7 +136,7 @@ describe('proxy: WebSocket and TLS', () => {
       assert.equal((await handshake('shop.example.net')).cn, 'suffix.example');
       assert.equal((await handshake('other.test')).cn, 'default.local');
       // A new configuration without certificates: the default everywhere, at once.
-      proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }));
+      await proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }));
       assert.equal((await handshake('api.example.com')).cn, 'default.local');
     });
 
