@@ -2,6 +2,8 @@
 import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
+import { renderClusterStatus } from '../cli/render-cluster-status.js';
+import { DEFAULT_WARN_DAYS } from '../core/pki/index.js';
 import { runQuickstart, type QuickstartStep } from '../core/quickstart/quickstart.js';
 
 export default class Quickstart extends BaseCommand {
@@ -53,5 +55,6 @@ export default class Quickstart extends BaseCommand {
     this.log(`\n${chalk.bold(step.title)}`);
     if (step.command) this.log(chalk.dim(`$ ${step.command}`));
     if (step.output) this.log(step.output.replace(/^/gm, '  '));
+    if (step.cluster) for (const line of renderClusterStatus(step.cluster, DEFAULT_WARN_DAYS)) this.log(line);
   }
 }

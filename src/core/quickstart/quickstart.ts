@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HybridError } from '../errors.js';
 import { freePort } from '../http/free-port.js';
 import { genCert } from '../pki/gen-cert.js';
+import { DEFAULT_WARN_DAYS } from '../pki/index.js';
+import { checkClusterStatus } from '../cluster/status-client.js';
+import type { ClusterStatusReport } from '../cluster/status-report.js';
 import { startDaemon, stopNode } from '../process/control.js';
 import { prepareLaunch } from '../process/launch.js';
 
@@ -17,6 +20,8 @@ export interface QuickstartStep {
   command?: string;
   /** What it printed or answered. */
   output?: string;
+  /** The cluster's state, for the step that shows it. */
+  cluster?: ClusterStatusReport;
 }
 
 export interface QuickstartOptions {
@@ -43,6 +48,8 @@ export interface Quickstart {
   controlPlane: { prefix: string; adminUrl: string; clusterPort: number };
   dataPlane: { prefix: string; proxyUrl: string; statusUrl: string };
   request: QuickstartRequest;
+  /** `hybrid cluster status` as the control plane sees it once the data plane reported the new hash. */
+  cluster: ClusterStatusReport;
   /** Stops both nodes and the sample upstream; removes the directory when it was temporary. */
   stop(): Promise<void>;
 }
@@ -84,7 +91,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
       output: `${cert.subject}, valid until ${cert.notAfter}`,
     });
 
-    const [admin, cluster, telemetry, proxy, status, sample] = await Promise.all(
+    const [admin, clusterPort, telemetry, proxy, status, sample] = await Promise.all(
       [1, 2, 3, 4, 5, 6].map(() => freePort()),
     );
     const cpConf = join(dir, 'cp.conf');
@@ -96,7 +103,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
         'cluster_cert = cluster.crt',
         'cluster_cert_key = cluster.key',
         `admin_listen = 127.0.0.1:${admin}`,
-        `cluster_listen = 127.0.0.1:${cluster}`,
+        `cluster_listen = 127.0.0.1:${clusterPort}`,
         `cluster_telemetry_listen = 127.0.0.1:${telemetry}`,
         '',
       ].join('\n'),
@@ -108,7 +115,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
         'database = off',
         'cluster_cert = cluster.crt',
         'cluster_cert_key = cluster.key',
-        `cluster_control_plane = 127.0.0.1:${cluster}`,
+        `cluster_control_plane = 127.0.0.1:${clusterPort}`,
         `proxy_listen = 127.0.0.1:${proxy}`,
         `status_listen = 127.0.0.1:${status}`,
         '',
@@ -164,10 +171,18 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
       output: `HTTP ${request.status}\n${request.body}`,
     });
 
+    const cluster = await healthyCluster(adminUrl, options.syncTimeoutMs ?? 15_000);
+    onStep({
+      title: 'the control plane sees its data plane in sync',
+      command: `hybrid cluster status --admin-url ${adminUrl} --min-dps 1`,
+      cluster,
+    });
+
     return {
       dir,
+      cluster,
       temporary,
-      controlPlane: { prefix: join(dir, 'cp'), adminUrl, clusterPort: cluster! },
+      controlPlane: { prefix: join(dir, 'cp'), adminUrl, clusterPort: clusterPort! },
       dataPlane: { prefix: join(dir, 'dp'), proxyUrl, statusUrl },
       request,
       stop,
@@ -246,4 +261,14 @@ async function firstProxied(
     'quickstart_no_proxy',
     `the data plane did not route ${url} within ${timeoutMs} ms (last answer: ${last})`,
   );
+}
+
+/** Polls `cluster status` until the data plane is listed in sync (the registry is written about once a second). */
+async function healthyCluster(adminUrl: string, timeoutMs: number): Promise<ClusterStatusReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await checkClusterStatus(adminUrl, { minDataPlanes: 1, warnDays: DEFAULT_WARN_DAYS });
+    if (report.healthy || Date.now() > deadline) return report;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
