@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HybridError } from '../errors.js';
 import { freePort } from '../http/free-port.js';
 import { genCert } from '../pki/gen-cert.js';
+import { DEFAULT_CERT_DAYS } from '../pki/self-signed.js';
 import { DEFAULT_WARN_DAYS } from '../pki/index.js';
 import { checkClusterStatus } from '../cluster/status-client.js';
 import type { ClusterStatusReport } from '../cluster/status-report.js';
@@ -67,6 +68,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
   const dir = temporary ? await mkdtemp(join(tmpdir(), 'hybrid-quickstart-')) : resolve(options.dir!);
   if (!temporary) await requireEmptyDir(dir);
   const started: Started = { prefixes: [], upstream: null };
+  onStep({ title: `working directory ${dir}${temporary ? ' (temporary, removed at the end)' : ''}` });
   const stopNodes = async () => {
     started.upstream?.closeAllConnections();
     await new Promise((r) => (started.upstream ? started.upstream.close(r) : r(null)));
@@ -82,12 +84,12 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
     const cert = await genCert({
       certPath: join(dir, 'cluster.crt'),
       keyPath: join(dir, 'cluster.key'),
-      days: 30,
+      days: DEFAULT_CERT_DAYS,
       force: false,
     });
     onStep({
       title: 'shared-mode cluster certificate',
-      command: 'hybrid gen_cert cluster.crt cluster.key --days 30',
+      command: `hybrid gen_cert cluster.crt cluster.key --days ${DEFAULT_CERT_DAYS}`,
       output: `${cert.subject}, valid until ${cert.notAfter}`,
     });
 
