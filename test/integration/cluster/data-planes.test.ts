@@ -325,7 +325,7 @@ describe('data plane registry with two control planes on one PostgreSQL database
     await cleanup();
   });
 
-  it('both control planes list every data plane; one restarting leaves the other one’s data plane connected', async () => {
+  it('both control planes list every data plane and push each other’s writes; one restarting leaves the other one’s data plane connected', async () => {
     assert.equal((await run(['gen_cert', 'shared.crt', 'shared.key'])).exitCode, 0);
     const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
     const cps: { conf: string; prefix: string; admin: number; cluster: number }[] = [];
@@ -389,6 +389,31 @@ describe('data plane registry with two control planes on one PostgreSQL database
       );
       assert.deepEqual((await list(cp.admin)).map((d) => d.id).sort(), [...dpIds].sort());
     }
+
+    // A write on cp-1 reaches cp-2 through the database's change feed, and cp-2 pushes it to its data plane.
+    const cpHash = async (port: number) =>
+      ((await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { configuration_hash: string })
+        .configuration_hash;
+    const before = await cpHash(cps[0]!.admin);
+    const created = await fetch(`http://127.0.0.1:${cps[0]!.admin}/services`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'written-on-cp-1', url: 'http://127.0.0.1:9/' }),
+    });
+    assert.equal(created.status, 201);
+    // cp-1 exports the new version just after the write returns.
+    const hashOne = await waitUntil(async () => {
+      const hash = await cpHash(cps[0]!.admin);
+      return hash !== before && hash;
+    });
+    await waitUntil(async () => (await cpHash(cps[1]!.admin)) === hashOne, {
+      timeoutMs: 10_000,
+      message: 'cp-2 sends the configuration written on cp-1',
+    });
+    await waitUntil(
+      async () => (await list(cps[1]!.admin)).find((d) => d.id === dpIds[1])?.config_hash === hashOne,
+      { timeoutMs: 10_000, message: "cp-2's data plane reports cp-1's configuration hash" },
+    );
 
     assert.equal((await run(['stop', '-p', cps[0]!.prefix])).exitCode, 0);
     await start(cps[0]!.conf, cps[0]!.prefix);
