@@ -14,6 +14,7 @@ import { checkPeer } from './peer.js';
 import { createRevocationCheck } from './revocation.js';
 import { encodeReconfigure, type EncodedConfig } from './frames.js';
 import { MessageType, OUTLET_PATH, PING_TIMEOUT_MS, PUSH_COALESCE_MS, type BasicInfo } from './protocol.js';
+import { watchdog } from './watchdog.js';
 import { peerCertificateExpiry, type DataPlaneRegistry } from './registry.js';
 
 export interface ClusterListenerOptions {
@@ -299,18 +300,4 @@ function refuse(socket: Socket, status: 400 | 403 | 404, message: string): void 
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
-}
-
-/** Calls `onSilent` and terminates the socket when nothing was heard for PING_TIMEOUT_MS. */
-export function watchdog(ws: WebSocket, onSilent: () => void) {
-  let timer: NodeJS.Timeout | null = null;
-  const reset = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      onSilent();
-      ws.terminate();
-    }, PING_TIMEOUT_MS);
-  };
-  reset();
-  return { reset, stop: () => timer && clearTimeout(timer) };
 }

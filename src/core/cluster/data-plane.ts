@@ -19,7 +19,7 @@ import {
   RECONNECT_MIN_MS,
   type BasicInfo,
 } from './protocol.js';
-import { watchdog } from './control-plane.js';
+import { watchdog } from './watchdog.js';
 
 export interface ClusterClientOptions {
   config: HybridConfig;

@@ -2,7 +2,9 @@
 import { statSync } from 'node:fs';
 import { configHash } from '../cluster/hash.js';
 import { prefixPath, type HybridConfig } from '../config/index.js';
-import { configTableOf, DeclarativeInvalidError, readDeclarativeFile } from '../declarative/index.js';
+import { configTableOf } from '../declarative/config-table.js';
+import { DeclarativeInvalidError } from '../declarative/errors.js';
+import { readDeclarativeFile } from '../declarative/parse.js';
 import { InvalidError } from '../errors.js';
 import type { Logger } from '../process/logger.js';
 import { countEntities, openConfigCache, type ConfigCache } from './config-cache.js';

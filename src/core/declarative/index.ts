@@ -8,6 +8,8 @@ import { readDeclarativeFile } from './parse.js';
 import { DeclarativeInvalidError } from './errors.js';
 import { serializeDeclarative, toDeclarative, type DeclarativeFormat } from './export.js';
 import { planImport } from './plan.js';
+import { emptySnapshot } from './config-table.js';
+export { configTableOf } from './config-table.js';
 
 export { DeclarativeInvalidError, type DeclarativeProblem } from './errors.js';
 export { parseDeclarativeText, readDeclarativeFile } from './parse.js';
@@ -61,16 +63,6 @@ export async function exportDeclarative(
   return { version, doc: toDeclarative(entities) };
 }
 
-/**
- * The config table a control plane holding exactly `doc` would send: rows after defaults, flat, by id.
- * `now` stamps rows the file gives no created_at/updated_at (the CP would stamp its import time).
- */
-export function configTableOf(doc: unknown, source: string, now?: number): Record<string, unknown> {
-  const plan = planImport(doc, emptySnapshot(), now);
-  if (plan.problems.length > 0) throw new DeclarativeInvalidError(source, plan.problems);
-  return toDeclarative(plan.rows);
-}
-
 /** Writes the export to a file; refuses to replace an existing one unless `force`. */
 export function writeDeclarativeFile(
   path: string,
@@ -88,10 +80,6 @@ export function writeDeclarativeFile(
       });
     throw new FileError('file_unwritable', path, `cannot write ${path}: ${(err as Error).message}`);
   }
-}
-
-function emptySnapshot() {
-  return Object.fromEntries(ENTITY_ORDER.map((e) => [e, []])) as unknown as Parameters<typeof planImport>[1];
 }
 
 function countRows(rows: Record<string, unknown[]>): EntityCounts {

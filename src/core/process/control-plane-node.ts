@@ -1,0 +1,97 @@
+// A control plane (or traditional node): the store, the Admin API on admin_listen and, for a control plane,
+// the data plane registry and the cluster listener that pushes the configuration to data planes.
+import { hostname } from 'node:os';
+import { startAdminApi, type AdminApi } from '../admin/index.js';
+import { clusteringRoutes } from '../admin/clustering.js';
+import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
+import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
+import { DataPlaneRegistry } from '../cluster/registry.js';
+import { closeServers } from '../http/listen.js';
+import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { defaultTlsFor } from './default-cert.js';
+import { endpointRecorder, hostPort, type NodeContext, type RunningNode } from './node.js';
+
+export async function startControlPlane(ctx: NodeContext): Promise<RunningNode> {
+  const { config, logger } = ctx;
+  const { servers, endpoints } = endpointRecorder();
+  let store: Store | undefined;
+  let admin: AdminApi | undefined;
+  let listener: ClusterListener | undefined;
+  let registry: DataPlaneRegistry | undefined;
+
+  async function closeAll(graceMs: number): Promise<void> {
+    await Promise.all([closeServers(servers, graceMs), admin?.close(), listener?.close()]);
+    await registry?.close();
+    await store?.close();
+  }
+
+  try {
+    store = await openStore(storeOptionsFromConfig(config), { migrate: ctx.runMigrations ?? false });
+    logger.notice(`${config.role} ${ctx.nodeId} using the ${store.engine} store`);
+    if (config.role === 'control_plane') {
+      registry = new DataPlaneRegistry({
+        rows: store.dataPlanes,
+        controlPlaneId: ctx.nodeId,
+        purgeDelaySeconds: config.cluster_data_plane_purge_delay,
+        log: logger.child('clustering'),
+      });
+      await registry.start();
+    }
+    admin = await startAdminFor(ctx, store, () => listener?.configHash() ?? null);
+    for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
+    if (config.role === 'control_plane') {
+      listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION, registry });
+      for (const a of listener.addresses) endpoints.push(`cluster wss://${hostPort(a.host, a.port)}`);
+    }
+  } catch (err) {
+    await closeAll(0);
+    throw err;
+  }
+
+  return {
+    endpoints,
+    stop: closeAll,
+    reload: (next, applied) => {
+      if (applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) listener?.updateCertificates(next);
+    },
+  };
+}
+
+/** The Admin API of a control plane (or traditional node) on admin_listen, logging under [admin]. */
+async function startAdminFor(
+  ctx: NodeContext,
+  store: Store,
+  configurationHash: () => string | null,
+): Promise<AdminApi> {
+  const { config, logger } = ctx;
+  const log = logger.child('admin');
+  const needsTls = config.admin_listen.some((l) => l.ssl);
+  const tls = needsTls ? await defaultTlsFor(ctx, 'admin') : undefined;
+  return startAdminApi({
+    store,
+    listen: config.admin_listen.map((l) => ({ host: l.host, port: l.port, ssl: l.ssl })),
+    role: config.role,
+    ...(config.role === 'control_plane'
+      ? {
+          routes: clusteringRoutes({
+            rows: store.dataPlanes,
+            purgeDelaySeconds: config.cluster_data_plane_purge_delay,
+          }),
+          configurationHash,
+        }
+      : {}),
+    nodeInfo: {
+      node_id: ctx.nodeId,
+      hostname: hostname(),
+      configuration: config as unknown as Record<string, unknown>,
+    },
+    tls: tls ? { cert: firstPem(tls.cert), key: firstPem(tls.key) } : undefined,
+    log: { info: log.info, warn: log.warn, error: log.error },
+  });
+}
+
+function firstPem(value: unknown): string {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : String(first);
+}

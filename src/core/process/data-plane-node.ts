@@ -1,0 +1,91 @@
+// A data plane: its configuration (cache, declarative_config, then the control plane), the proxy on
+// proxy_listen, /status on status_listen, and the cluster client that keeps the configuration current.
+import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js';
+import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
+import { enabledPlugins } from '../config/index.js';
+import type { ConfigCache } from '../dataplane/config-cache.js';
+import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
+import { bindListeners, closeServers } from '../http/listen.js';
+import { BUNDLED_PLUGINS } from '../plugins/registry.js';
+import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
+import { bindProxyListeners } from '../proxy/listeners.js';
+import { createProxy, type DataPlaneProxy } from '../proxy/proxy.js';
+import type { DeclarativeConfig } from '../proxy/types.js';
+import { statusHandler } from '../status/status-api.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { defaultTlsFor } from './default-cert.js';
+import { endpointRecorder, type NodeContext, type RunningNode } from './node.js';
+
+export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
+  const { config, logger } = ctx;
+  const { servers, endpoints, record } = endpointRecorder();
+  let cluster: ClusterClient | undefined;
+  let cache: ConfigCache | undefined;
+  let proxy: DataPlaneProxy | undefined;
+
+  async function closeAll(graceMs: number): Promise<void> {
+    await cluster?.close();
+    await closeServers(servers, graceMs);
+    await proxy?.close();
+    await cache?.close();
+  }
+
+  try {
+    // Cache → declarative_config → empty, before any listener; each configuration the control plane sends
+    // is built, cached, then swapped in.
+    cache = openNodeConfigCache(config, logger);
+    const initial = loadInitialConfig(config, cache, logger);
+    let served = initial.table ? { hash: initial.hash, table: initial.table } : null;
+    const configHash = (): string | null => served?.hash ?? null;
+    const tls = config.proxy_listen.some((l) => l.ssl) ? await defaultTlsFor(ctx, 'proxy') : undefined;
+    proxy = createProxy({
+      settings: config,
+      components: DATA_PLANE_COMPONENTS,
+      log: logger.child('proxy'),
+      version: PACKAGE_VERSION,
+    });
+    if (served) {
+      try {
+        await proxy.apply(served.table as DeclarativeConfig);
+      } catch (err) {
+        logger.error(`the ${initial.source} configuration cannot be served: ${(err as Error).message}`);
+        served = null;
+      }
+    }
+    record('proxy', await bindProxyListeners(proxy, config.proxy_listen, tls));
+    if (config.status_listen.length > 0) {
+      const handler = statusHandler({ configHash, activeConnections: () => 0 });
+      const statusTls = config.status_listen.some((l) => l.ssl)
+        ? await defaultTlsFor(ctx, 'status')
+        : undefined;
+      record('status', await bindListeners('status', config.status_listen, handler, statusTls));
+    }
+    cluster = startClusterClient({
+      config,
+      nodeId: ctx.nodeId,
+      version: PACKAGE_VERSION,
+      plugins: enabledPlugins(config, BUNDLED_PLUGINS).map((name) => ({ name, version: PACKAGE_VERSION })),
+      logger,
+      currentHash: configHash,
+      apply: async (table, hash) => {
+        // Built first (a config that cannot be built is rejected whole), then cached, then swapped in:
+        // a crash after the swap still restarts on this config (a failed save is logged).
+        const next = await proxy!.prepare(table as DeclarativeConfig);
+        await cache?.save({ hash, table });
+        proxy!.activate(next);
+        served = { hash, table };
+      },
+    });
+  } catch (err) {
+    await closeAll(0);
+    throw err;
+  }
+
+  return {
+    endpoints,
+    stop: closeAll,
+    reload: (next, applied) => {
+      if (applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) cluster?.updateCertificates(next);
+    },
+  };
+}
