@@ -122,10 +122,14 @@ describe('clustering (CP ↔ DP over mutual TLS)', function () {
         });
       }
 
+      const before = cpHash(cp);
       await addService(cp, 'first');
+      // The control plane logs the new version just after the write returns: wait for it, not the old one.
       await waitUntil(
         async () =>
-          (await status(dps[0]!)).hash === cpHash(cp) && (await status(dps[1]!)).hash === cpHash(cp),
+          cpHash(cp) !== before &&
+          (await status(dps[0]!)).hash === cpHash(cp) &&
+          (await status(dps[1]!)).hash === cpHash(cp),
         {
           timeoutMs: 10_000,
           message: 'both data planes on the control plane hash',
