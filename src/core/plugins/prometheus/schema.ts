@@ -9,6 +9,8 @@ export const schema: PluginSchema = {
   config: {
     per_consumer: off,
     status_code_metrics: off,
+    // Kong 3.8+: accepted so configurations exported from Kong load; no AI metrics are recorded.
+    ai_metrics: off,
     latency_metrics: off,
     bandwidth_metrics: off,
     upstream_health_metrics: off,
