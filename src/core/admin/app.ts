@@ -193,7 +193,11 @@ export class AdminApp {
       ...response.headers,
     };
     let payload: string | undefined;
-    if (response.body !== undefined && response.status !== 204) {
+    if (response.text !== undefined) {
+      payload = response.text.content;
+      headers['Content-Type'] = response.text.contentType;
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    } else if (response.body !== undefined && response.status !== 204) {
       payload = JSON.stringify(response.body);
       headers['Content-Type'] = 'application/json; charset=utf-8';
       headers['Content-Length'] = String(Buffer.byteLength(payload));

@@ -80,22 +80,29 @@ export function clusteringRoutes(options: ClusteringRouteOptions): AdminRoute[] 
       path: '/clustering/status',
       handler: async () => {
         const byId: Record<string, Pick<DataPlaneRow, 'config_hash' | 'hostname' | 'ip' | 'last_seen'>> = {};
-        let offset: string | undefined;
-        do {
-          const page = await rows.list({ size: 1000, offset });
-          for (const row of page.data)
-            byId[row.id] = {
-              config_hash: row.config_hash,
-              hostname: row.hostname,
-              ip: row.ip,
-              last_seen: row.last_seen,
-            };
-          offset = page.offset;
-        } while (offset !== undefined);
+        for (const row of await allDataPlaneRows(rows))
+          byId[row.id] = {
+            config_hash: row.config_hash,
+            hostname: row.hostname,
+            ip: row.ip,
+            last_seen: row.last_seen,
+          };
         return ok(byId);
       },
     },
   ];
+}
+
+/** Every recorded data plane, page by page. */
+export async function allDataPlaneRows(rows: DataPlaneRows): Promise<DataPlaneRow[]> {
+  const all: DataPlaneRow[] = [];
+  let offset: string | undefined;
+  do {
+    const page = await rows.list({ size: 1000, offset });
+    all.push(...page.data);
+    offset = page.offset;
+  } while (offset !== undefined);
+  return all;
 }
 
 /** Kong's answer to the clustering endpoints on a node that is not a control plane. */

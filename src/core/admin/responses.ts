@@ -5,6 +5,8 @@ import { StoreError, StoreErrorCode } from '../store/types.js';
 export interface AdminResponse {
   status: number;
   body?: unknown;
+  /** Sent as is instead of a JSON body (e.g. /metrics), with `contentType`. */
+  text?: { contentType: string; content: string };
   headers?: Record<string, string>;
 }
 

@@ -1,12 +1,16 @@
-// The status listener (status_listen): /status for liveness and counters, /status/ready for load balancers.
+// The status listener (status_listen): /status for liveness and counters, /status/ready for load balancers,
+// /metrics for Prometheus.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EMPTY_CONFIG_HASH } from '../cluster/protocol.js';
+import { EXPOSITION_CONTENT_TYPE } from '../plugins/prometheus/exposition.js';
 
 export interface StatusSource {
   /** Hash of the configuration being served, or null when none is loaded. */
   configHash(): string | null;
   /** Open client connections across this node's listeners. */
   activeConnections(): number;
+  /** The Prometheus exposition of this node (absent: /metrics is not found). */
+  metrics?(): string;
 }
 
 export function statusHandler(source: StatusSource) {
@@ -27,6 +31,15 @@ export function statusHandler(source: StatusSource) {
       return source.configHash() === null
         ? json(res, 503, { message: 'no configuration available (empty configuration present)' })
         : json(res, 200, { message: 'ready' });
+    }
+    if (path === '/metrics' && source.metrics) {
+      const text = source.metrics();
+      res.writeHead(200, {
+        'content-type': EXPOSITION_CONTENT_TYPE,
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
     }
     return json(res, 404, { message: 'Not found' });
   };

@@ -1,5 +1,6 @@
 // What a /metrics scrape answers: the node's request metrics plus node-level gauges computed at scrape time —
 // on a data plane its cluster link and upstream health, on a control plane its datastore and data planes.
+import { parsePemCertificates } from '../../pki/pem.js';
 import { hostPort } from '../../proxy/balancer/address.js';
 import type { Balancer } from '../../proxy/types.js';
 import type { DataPlaneRow, SyncStatus } from '../../store/types.js';
@@ -39,6 +40,17 @@ export function upstreamHealth(
     }
   }
   return rows;
+}
+
+/** notAfter of the first certificate of a PEM (the node's own, before any chain), unix seconds. */
+export function certificateExpiry(pem: string | undefined): number | null {
+  if (!pem) return null;
+  try {
+    const [leaf] = parsePemCertificates(pem);
+    return leaf ? Math.floor(leaf.notAfter.getTime() / 1000) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Kong's `config_hash_to_number`: the md5 hex read as one (floating-point) number. */
@@ -120,6 +132,18 @@ export function dataPlaneExposition(scrape: DataPlaneScrape): string {
   return renderFamilies(families);
 }
 
+/** A datastore that does not answer within this is reported unreachable, so a scrape never hangs on it. */
+export const DATASTORE_PROBE_MS = 3000;
+
+function withinDeadline(probe: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([probe.catch(() => false), deadline]).finally(() => clearTimeout(timer));
+}
+
 export interface AdminScrape {
   nodeId: string;
   version: string;
@@ -136,7 +160,7 @@ export async function adminExposition(scrape: AdminScrape): Promise<string> {
   const families: MetricFamily[] = [
     ...metrics.families(),
     ...nodeFamilies(scrape.nodeId, scrape.version),
-    datastoreFamily(await scrape.datastoreReachable()),
+    datastoreFamily(await withinDeadline(scrape.datastoreReachable(), DATASTORE_PROBE_MS)),
   ];
   if (scrape.dataPlanes)
     families.push(...dataPlaneFamilies(await scrape.dataPlanes(), scrape.configHash?.()));
