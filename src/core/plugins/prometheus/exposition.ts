@@ -55,8 +55,9 @@ function seriesKey(values: readonly string[]): string {
   return values.length === 1 ? values[0]! : values.join('\u0000');
 }
 
-interface ValueSeries {
-  labels: string;
+/** One label set of a counter or gauge. */
+export interface ValueSeries {
+  readonly labels: string;
   value: number;
 }
 
@@ -112,8 +113,18 @@ export class Counter extends ValueFamily {
   }
 
   inc(values: readonly string[], by = 1): void {
+    this.incSeries(this.resolve(values), by);
+  }
+
+  /** Resolves (and keeps) the series of a label set; callers on a hot path may hold on to it. */
+  seriesFor(values: readonly string[]): ValueSeries {
+    return this.resolve(values);
+  }
+
+  /** Adds to a series resolved earlier by `seriesFor` (no lookup at all). */
+  incSeries(series: ValueSeries, by = 1): void {
     if (by < 0 || Number.isNaN(by)) return; // a counter never goes down
-    this.resolve(values).value += by;
+    series.value += by;
   }
 
   /** The current value of one series (0 when it has none yet). */

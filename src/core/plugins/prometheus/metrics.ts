@@ -1,6 +1,12 @@
 // The node-wide request metrics the prometheus plugin records: one registry per process, shared by every
 // prometheus plugin entity and kept across configuration versions, so counters survive config swaps.
-import { Counter, Histogram, type HistogramSeries, type MetricFamily } from './exposition.js';
+import {
+  Counter,
+  Histogram,
+  type HistogramSeries,
+  type MetricFamily,
+  type ValueSeries,
+} from './exposition.js';
 
 /** Kong 3's bucket bounds (ms) for kong_kong_latency_ms. */
 export const KONG_LATENCY_BUCKETS = [1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000] as const;
@@ -28,11 +34,20 @@ export interface RequestSample {
   latencies?: { request: number; upstream: number | null; kong: number };
 }
 
-/** The latency histograms of one (service, route): resolved once, then each request only adds. */
-interface LatencySeries {
+/**
+ * The series of one (service, route), resolved on its first request; later requests only look up their status
+ * and consumer in small maps and add, with no label string built.
+ */
+interface RouteSeries {
+  service: string;
+  route: string;
   request: HistogramSeries;
   upstream: HistogramSeries;
   kong: HistogramSeries;
+  /** By status, then source and consumer. */
+  requests: Map<number, Map<string, ValueSeries>>;
+  /** By consumer. */
+  bandwidth: Map<string, { ingress?: ValueSeries; egress?: ValueSeries }>;
 }
 
 export class ProxyMetrics {
@@ -65,23 +80,23 @@ export class ProxyMetrics {
     ['service', 'route', 'direction', 'workspace', 'consumer'],
   );
 
-  private readonly latencySeries = new Map<string, LatencySeries>();
+  /** By service, then route. */
+  private readonly routes = new Map<string, Map<string, RouteSeries>>();
   /** Plugin instances whose config has upstream_health_metrics on (Kong exports health if any has). */
   private readonly upstreamHealthVoters = new Set<object>();
 
   record(sample: RequestSample): void {
-    const { service, route, consumer } = sample;
+    const series = this.routeSeries(sample.service, sample.route);
+    const { consumer } = sample;
     if (sample.status !== undefined) {
-      this.requests.inc([service, route, String(sample.status), sample.source, WORKSPACE, consumer]);
+      this.requests.incSeries(this.requestSeries(series, sample.status, sample.source, consumer));
     }
     if (sample.bytes) {
-      if (sample.bytes.ingress > 0)
-        this.bandwidth.inc([service, route, 'ingress', WORKSPACE, consumer], sample.bytes.ingress);
-      if (sample.bytes.egress > 0)
-        this.bandwidth.inc([service, route, 'egress', WORKSPACE, consumer], sample.bytes.egress);
+      const { ingress, egress } = sample.bytes;
+      if (ingress > 0) this.bandwidth.incSeries(this.bandwidthSeries(series, 'ingress', consumer), ingress);
+      if (egress > 0) this.bandwidth.incSeries(this.bandwidthSeries(series, 'egress', consumer), egress);
     }
     if (sample.latencies) {
-      const series = this.latencyFor(service, route);
       const { request, upstream, kong } = sample.latencies;
       if (request >= 0) this.requestLatency.observeSeries(series.request, request);
       if (upstream !== null && upstream >= 0) this.upstreamLatency.observeSeries(series.upstream, upstream);
@@ -106,19 +121,66 @@ export class ProxyMetrics {
     return [this.requests, this.kongLatency, this.upstreamLatency, this.requestLatency, this.bandwidth];
   }
 
-  private latencyFor(service: string, route: string): LatencySeries {
-    const key = `${service}\u0000${route}`;
-    let found = this.latencySeries.get(key);
+  private routeSeries(service: string, route: string): RouteSeries {
+    let byRoute = this.routes.get(service);
+    if (!byRoute) this.routes.set(service, (byRoute = new Map()));
+    let found = byRoute.get(route);
     if (!found) {
       const labels = [service, route, WORKSPACE];
       found = {
+        service,
+        route,
         request: this.requestLatency.seriesFor(labels),
         upstream: this.upstreamLatency.seriesFor(labels),
         kong: this.kongLatency.seriesFor(labels),
+        requests: new Map(),
+        bandwidth: new Map(),
       };
-      this.latencySeries.set(key, found);
+      byRoute.set(route, found);
     }
     return found;
+  }
+
+  private requestSeries(
+    series: RouteSeries,
+    status: number,
+    source: RequestSample['source'],
+    consumer: string,
+  ): ValueSeries {
+    let byKey = series.requests.get(status);
+    if (!byKey) series.requests.set(status, (byKey = new Map()));
+    // A source is 'service' or 'kong': its first letter keeps the key unique.
+    const key = source === 'service' ? `s${consumer}` : `k${consumer}`;
+    let found = byKey.get(key);
+    if (!found) {
+      found = this.requests.seriesFor([
+        series.service,
+        series.route,
+        String(status),
+        source,
+        WORKSPACE,
+        consumer,
+      ]);
+      byKey.set(key, found);
+    }
+    return found;
+  }
+
+  /** Resolved on the first non-zero size, so a direction never used has no series (as in Kong). */
+  private bandwidthSeries(
+    series: RouteSeries,
+    direction: 'ingress' | 'egress',
+    consumer: string,
+  ): ValueSeries {
+    let byDirection = series.bandwidth.get(consumer);
+    if (!byDirection) series.bandwidth.set(consumer, (byDirection = {}));
+    return (byDirection[direction] ??= this.bandwidth.seriesFor([
+      series.service,
+      series.route,
+      direction,
+      WORKSPACE,
+      consumer,
+    ]));
   }
 }
 

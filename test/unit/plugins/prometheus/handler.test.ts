@@ -185,6 +185,17 @@ describe('prometheus plugin (log handler)', () => {
     assert.equal(parsed.types.get('kong_kong_latency_ms'), undefined, 'latencies are off');
   });
 
+  it('has no series for a direction that never carried a byte', async () => {
+    await log(
+      { ...NONE, bandwidth_metrics: true },
+      { logRecord: record({ requestBytes: 0, responseBytes: 9 }) },
+    );
+    const directions = scrape()
+      .samples.filter((s) => s.name === 'kong_bandwidth_bytes')
+      .map((s) => s.labels.direction);
+    assert.deepEqual(directions, ['egress']);
+  });
+
   it('observes the three latency histograms with Kong’s buckets per service/route', async () => {
     const config = { ...NONE, latency_metrics: true };
     await log(config, { logRecord: record({ latencyMs: 42, upstreamLatencyMs: 30, proxyLatencyMs: 12 }) });
