@@ -85,15 +85,6 @@ abstract class ValueFamily implements MetricFamily {
     return found;
   }
 
-  /** Forgets every series (gauges recomputed on each scrape). */
-  reset(): void {
-    this.series.clear();
-  }
-
-  get size(): number {
-    return this.series.size;
-  }
-
   write(lines: string[]): void {
     if (this.series.size === 0) return;
     lines.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
@@ -211,10 +202,6 @@ export class Histogram implements MetricFamily {
       else lo = mid + 1;
     }
     return lo;
-  }
-
-  get size(): number {
-    return this.series.size;
   }
 
   write(lines: string[]): void {
