@@ -2,7 +2,9 @@
 // the data plane registry and the cluster listener that pushes the configuration to data planes.
 import { hostname } from 'node:os';
 import { startAdminApi, type AdminApi } from '../admin/index.js';
-import { clusteringRoutes } from '../admin/clustering.js';
+import { allDataPlaneRows, clusteringRoutes } from '../admin/clustering.js';
+import { metricsRoute } from '../admin/metrics.js';
+import { adminExposition } from '../plugins/prometheus/exporter.js';
 import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
 import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
 import { DataPlaneRegistry } from '../cluster/registry.js';
@@ -68,19 +70,35 @@ async function startAdminFor(
   const log = logger.child('admin');
   const needsTls = config.admin_listen.some((l) => l.ssl);
   const tls = needsTls ? await defaultTlsFor(ctx, 'admin') : undefined;
+  const isControlPlane = config.role === 'control_plane';
+  const metrics = metricsRoute(() =>
+    adminExposition({
+      nodeId: ctx.nodeId,
+      version: PACKAGE_VERSION,
+      datastoreReachable: () =>
+        store.version().then(
+          () => true,
+          () => false,
+        ),
+      ...(isControlPlane
+        ? { dataPlanes: () => allDataPlaneRows(store.dataPlanes), configHash: configurationHash }
+        : {}),
+    }),
+  );
   return startAdminApi({
     store,
     listen: config.admin_listen.map((l) => ({ host: l.host, port: l.port, ssl: l.ssl })),
     role: config.role,
-    ...(config.role === 'control_plane'
-      ? {
-          routes: clusteringRoutes({
+    routes: [
+      metrics,
+      ...(isControlPlane
+        ? clusteringRoutes({
             rows: store.dataPlanes,
             purgeDelaySeconds: config.cluster_data_plane_purge_delay,
-          }),
-          configurationHash,
-        }
-      : {}),
+          })
+        : []),
+    ],
+    ...(isControlPlane ? { configurationHash } : {}),
     nodeInfo: {
       node_id: ctx.nodeId,
       hostname: hostname(),

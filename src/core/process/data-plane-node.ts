@@ -7,6 +7,7 @@ import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { bindListeners, closeServers } from '../http/listen.js';
 import { BUNDLED_PLUGINS } from '../plugins/registry.js';
+import { certificateExpiry, dataPlaneExposition, upstreamHealth } from '../plugins/prometheus/exporter.js';
 import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
 import { bindProxyListeners } from '../proxy/listeners.js';
 import { createProxy, type DataPlaneProxy } from '../proxy/proxy.js';
@@ -22,6 +23,8 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
   let cluster: ClusterClient | undefined;
   let cache: ConfigCache | undefined;
   let proxy: DataPlaneProxy | undefined;
+  // kong_data_plane_cluster_cert_expiry_timestamp; follows certificate reloads.
+  let clusterCertExpiry = certificateExpiry(config.cluster_cert?.pem);
 
   async function closeAll(graceMs: number): Promise<void> {
     await cluster?.close();
@@ -54,7 +57,22 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
     }
     record('proxy', await bindProxyListeners(proxy, config.proxy_listen, tls));
     if (config.status_listen.length > 0) {
-      const handler = statusHandler({ configHash, activeConnections: () => 0 });
+      const handler = statusHandler({
+        configHash,
+        activeConnections: () => 0,
+        metrics: () =>
+          dataPlaneExposition({
+            nodeId: ctx.nodeId,
+            version: PACKAGE_VERSION,
+            controlPlaneConnected: cluster?.connected() ?? false,
+            clusterCertExpiry,
+            upstreamHealth: () =>
+              upstreamHealth(
+                ((served?.table as DeclarativeConfig | undefined)?.upstreams ?? []).map((u) => u.name),
+                (name) => proxy!.runtime.balancers.forHost(name),
+              ),
+          }),
+      });
       const statusTls = config.status_listen.some((l) => l.ssl)
         ? await defaultTlsFor(ctx, 'status')
         : undefined;
@@ -85,7 +103,9 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
     endpoints,
     stop: closeAll,
     reload: (next, applied) => {
-      if (applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) cluster?.updateCertificates(next);
+      if (!applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) return;
+      cluster?.updateCertificates(next);
+      clusterCertExpiry = certificateExpiry(next.cluster_cert?.pem);
     },
   };
 }
