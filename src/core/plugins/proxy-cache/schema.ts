@@ -26,7 +26,17 @@ export const schema: PluginSchema = {
     memory: {
       type: 'record',
       required: true,
-      fields: { dictionary_name: { type: 'string', required: true, default: 'kong_db_cache' } },
+      fields: {
+        dictionary_name: { type: 'string', required: true, default: 'kong_db_cache' },
+        // Not in Kong, whose memory strategy is an nginx shared dict sized in nginx.conf (kong_db_cache: 128m).
+        dictionary_size_mb: {
+          type: 'integer',
+          default: 128,
+          between: [1, 65536],
+          description:
+            'Bound of the in-memory cache named by dictionary_name, in MiB; least recently used entries are dropped to stay under it.',
+        },
+      },
     },
     vary_query_params: stringArray(),
     vary_headers: stringArray(),
