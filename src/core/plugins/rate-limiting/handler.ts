@@ -1,0 +1,259 @@
+// rate-limiting: counts requests per second…year by consumer, credential, IP, service, header or path and
+// answers 429 beyond a limit, with the local (this node's memory) or redis (shared by every data plane) policy.
+import { PACKAGE_VERSION } from '../../version.js';
+import { definePlugin, type PluginContext, type PluginDefinition, type PluginLog } from '../api.js';
+import { LocalCounters } from './local-policy.js';
+import { PERIODS, PERIOD_SECONDS, PeriodWindows, secondsToReset, type Period } from './periods.js';
+import { RedisConnection, redisConnectionKey, type RedisSettings } from './redis-policy.js';
+import { schema } from './schema.js';
+import { SharedResources } from './shared-resources.js';
+import { ThrottledLog } from './throttled-log.js';
+
+export interface RateLimitingConfig {
+  second?: number | null;
+  minute?: number | null;
+  hour?: number | null;
+  day?: number | null;
+  month?: number | null;
+  year?: number | null;
+  limit_by: 'consumer' | 'credential' | 'ip' | 'service' | 'header' | 'path' | 'consumer-group';
+  header_name?: string | null;
+  path?: string | null;
+  policy: 'local' | 'cluster' | 'redis';
+  fault_tolerant: boolean;
+  redis: RedisSettings;
+  hide_client_headers: boolean;
+  error_code: number;
+  error_message: string;
+  /** Accepted for compatibility; counting is always synchronous (Kong's sync_rate -1). */
+  sync_rate: number;
+}
+
+export interface RateLimitingOptions {
+  /** Epoch ms; tests move time without waiting. */
+  now?: () => number;
+  /** How often the same Redis trouble may be logged. */
+  errorLogIntervalMs?: number;
+}
+
+/** One configured limit with its header names worked out once per configuration. */
+interface Limit {
+  period: Period;
+  limit: number;
+  limitHeader: string;
+  remainingHeader: string;
+}
+
+/** Counts before this request, one per limit; the redis policy also counts this request while reading. */
+interface Policy {
+  usage(identifier: string, starts: readonly number[]): readonly number[] | Promise<readonly number[]>;
+  /** Counts a request let through (the local policy; redis counted it in `usage`). */
+  passed(identifier: string, starts: readonly number[]): void;
+  close(): void;
+}
+
+const HEADERS = 'rate-limiting.headers';
+const UNEXPECTED = { message: 'An unexpected error occurred' };
+
+const capitalized = (period: Period) => period[0]!.toUpperCase() + period.slice(1);
+
+function configuredLimits(config: RateLimitingConfig): Limit[] {
+  return PERIODS.filter((period) => typeof config[period] === 'number').map((period) => ({
+    period,
+    limit: config[period] as number,
+    limitHeader: `X-RateLimit-Limit-${capitalized(period)}`,
+    remainingHeader: `X-RateLimit-Remaining-${capitalized(period)}`,
+  }));
+}
+
+/** Who the request counts for, as Kong's get_identifier: the chosen key, else the client's IP. */
+export function rateLimitIdentifier(config: RateLimitingConfig, ctx: PluginContext<unknown>): string {
+  let identifier: string | undefined;
+  switch (config.limit_by) {
+    case 'consumer':
+      identifier = (ctx.consumer ?? ctx.credential)?.id;
+      break;
+    case 'credential':
+      identifier = ctx.credential?.id;
+      break;
+    case 'service':
+      identifier = ctx.service?.id;
+      break;
+    case 'header': {
+      const value = config.header_name ? ctx.request.headers[config.header_name.toLowerCase()] : undefined;
+      identifier = Array.isArray(value) ? value[0] : value;
+      break;
+    }
+    case 'path':
+      if (ctx.request.path === config.path) identifier = config.path;
+      break;
+    // 'ip'; 'consumer-group' counts by IP too: consumers carry no groups in this build.
+  }
+  return identifier ?? ctx.request.clientIp;
+}
+
+/**
+ * Kong's headers and decision from the counts: `stop` when any window is used up. RateLimit-* describe the most
+ * constrained window (fewest remaining, the longer window on a tie); Reset is that window's seconds left.
+ */
+function evaluate(
+  limits: readonly Limit[],
+  used: readonly number[],
+  starts: readonly number[],
+  now: number,
+  withHeaders: boolean,
+): { stop: boolean; headers: Record<string, string> | null; reset: number | undefined } {
+  let stopAt = -1;
+  for (let i = 0; i < limits.length; i++) if (limits[i]!.limit - used[i]! <= 0) stopAt = i;
+  if (!withHeaders) return { stop: stopAt !== -1, headers: null, reset: undefined };
+  const headers: Record<string, string> = {};
+  let chosen = -1;
+  let chosenRemaining = 0;
+  for (let i = 0; i < limits.length; i++) {
+    const { limit, limitHeader, remainingHeader } = limits[i]!;
+    let remaining = limit - used[i]!;
+    if (stopAt === -1 || stopAt === i) remaining -= 1;
+    remaining = Math.max(0, remaining);
+    // Periods run from shortest to longest, so `<=` prefers the longer window on a tie.
+    if (chosen === -1 || remaining <= chosenRemaining) {
+      chosen = i;
+      chosenRemaining = remaining;
+    }
+    headers[limitHeader] = String(limit);
+    headers[remainingHeader] = String(remaining);
+  }
+  const reset = secondsToReset(limits[chosen]!.period, starts[chosen]!, now);
+  headers['RateLimit-Limit'] = String(limits[chosen]!.limit);
+  headers['RateLimit-Remaining'] = String(chosenRemaining);
+  headers['RateLimit-Reset'] = String(reset);
+  return { stop: stopAt !== -1, headers, reset };
+}
+
+/** The plugin with its own clock and its own node-wide state (counters, Redis connections). */
+export function createRateLimiting(options: RateLimitingOptions = {}): PluginDefinition<RateLimitingConfig> {
+  const now = options.now ?? Date.now;
+  const errorLogIntervalMs = options.errorLogIntervalMs ?? 10_000;
+  // Keyed by plugin id so counts survive configuration versions (each version makes new instances).
+  const localCounters = new SharedResources<LocalCounters>();
+  const redisConnections = new SharedResources<RedisConnection>((connection) => connection.close());
+
+  function localPolicy(pluginId: string, limits: readonly Limit[]): Policy {
+    const counters = localCounters.acquire(pluginId, () => new LocalCounters());
+    return {
+      usage(identifier, starts) {
+        const used = new Array<number>(limits.length);
+        for (let i = 0; i < limits.length; i++)
+          used[i] = counters.usage(limits[i]!.period, starts[i]!, identifier);
+        return used;
+      },
+      passed(identifier, starts) {
+        for (let i = 0; i < limits.length; i++) counters.increment(limits[i]!.period, starts[i]!, identifier);
+      },
+      close: () => localCounters.release(pluginId),
+    };
+  }
+
+  function redisPolicy(
+    pluginId: string,
+    limits: readonly Limit[],
+    settings: RedisSettings,
+    log: PluginLog,
+  ): Policy {
+    const key = redisConnectionKey(settings);
+    const connectionErrors = new ThrottledLog(log, errorLogIntervalMs, now);
+    const connection = redisConnections.acquire(
+      key,
+      () => new RedisConnection(settings, (message) => connectionErrors.error(`[rate-limiting] ${message}`)),
+    );
+    const ttls = limits.map((l) => PERIOD_SECONDS[l.period]);
+    return {
+      usage(identifier, starts) {
+        const keys = limits.map((l, i) => `ratelimit:${pluginId}:${identifier}:${starts[i]}:${l.period}`);
+        return connection.usage(keys, ttls);
+      },
+      passed() {},
+      close: () => redisConnections.release(key),
+    };
+  }
+
+  return definePlugin<RateLimitingConfig>({
+    name: 'rate-limiting',
+    version: PACKAGE_VERSION,
+    priority: 910,
+    schema,
+    init({ config, pluginId, log }) {
+      const limits = configuredLimits(config);
+      const windows = new PeriodWindows();
+      const usageErrors = new ThrottledLog(log, errorLogIntervalMs, now);
+      if (config.policy === 'cluster')
+        log.warn("[rate-limiting] policy 'cluster' needs a database on the node; counting with 'local'");
+      const policy =
+        config.policy === 'redis'
+          ? redisPolicy(pluginId, limits, config.redis, log)
+          : localPolicy(pluginId, limits);
+      const withHeaders = !config.hide_client_headers;
+
+      const decide = (
+        ctx: PluginContext<RateLimitingConfig>,
+        identifier: string,
+        starts: readonly number[],
+        at: number,
+        used: readonly number[],
+      ) => {
+        const { stop, headers, reset } = evaluate(limits, used, starts, at, withHeaders);
+        if (stop) {
+          // Retry-After comes with the other headers only (Kong: none when they are hidden).
+          const exitHeaders = headers ?? {};
+          if (reset !== undefined) exitHeaders['Retry-After'] = String(reset);
+          ctx.exit(config.error_code, { message: config.error_message }, exitHeaders);
+          return;
+        }
+        policy.passed(identifier, starts);
+        if (headers) ctx.state.set(HEADERS, headers);
+      };
+
+      const failed = (ctx: PluginContext<RateLimitingConfig>, err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        if (config.fault_tolerant) {
+          usageErrors.error(`[rate-limiting] failed to get usage: ${reason}`);
+          return;
+        }
+        usageErrors.error(`[rate-limiting] ${reason}`);
+        ctx.exit(500, UNEXPECTED);
+      };
+
+      return {
+        access(ctx) {
+          // Kong counts in whole seconds (ngx.time()).
+          const ms = now();
+          const at = ms - (ms % 1000);
+          const identifier = rateLimitIdentifier(config, ctx);
+          const starts = new Array<number>(limits.length);
+          for (let i = 0; i < limits.length; i++) starts[i] = windows.start(limits[i]!.period, at);
+          let used: readonly number[] | Promise<readonly number[]>;
+          try {
+            used = policy.usage(identifier, starts);
+          } catch (err) {
+            failed(ctx, err);
+            return;
+          }
+          if (!(used instanceof Promise)) {
+            decide(ctx, identifier, starts, at, used);
+            return;
+          }
+          return used.then(
+            (counts) => decide(ctx, identifier, starts, at, counts),
+            (err: unknown) => failed(ctx, err),
+          );
+        },
+        header_filter(ctx) {
+          const headers = ctx.state.get(HEADERS) as Record<string, string> | undefined;
+          if (headers) for (const name in headers) ctx.response.setHeader(name, headers[name]);
+        },
+        close: () => policy.close(),
+      };
+    },
+  });
+}
+
+export default createRateLimiting();
