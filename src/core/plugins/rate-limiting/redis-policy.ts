@@ -39,6 +39,9 @@ export function redisConnectionKey(settings: RedisSettings): string {
   return JSON.stringify([host, port, username, password, database, timeout, ssl, ssl_verify, server_name]);
 }
 
+/** Shown by CLIENT LIST, so operators can tell these connections apart. */
+export const REDIS_CONNECTION_NAME = 'hybrid-rate-limiting';
+
 export class RedisConnection {
   private readonly client: ScriptedRedis;
   private lastError = 'not connected';
@@ -51,6 +54,7 @@ export class RedisConnection {
       username: settings.username ?? undefined,
       password: settings.password ?? undefined,
       db: settings.database,
+      connectionName: REDIS_CONNECTION_NAME,
       connectTimeout: timeout,
       commandTimeout: timeout,
       tls: settings.ssl
