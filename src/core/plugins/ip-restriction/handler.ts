@@ -1,8 +1,9 @@
 // ip-restriction: refuses clients whose address (as the proxy computed it) is denied or not allowed.
 import { isIP } from 'node:net';
-import { plainAddress, trustedIps } from '../../proxy/trusted-ips.js';
+import { plainAddress } from '../../proxy/trusted-ips.js';
 import { PACKAGE_VERSION } from '../../version.js';
 import { definePlugin } from '../api.js';
+import { ipListMatcher } from './ip-list.js';
 import { schema } from './schema.js';
 
 export interface IpRestrictionConfig {
@@ -16,8 +17,8 @@ const NO_ADDRESS = {
   message: 'Cannot identify the client IP address, unix domain sockets are not supported.',
 };
 
-/** An IP/CIDR list as a match function (IPv4 and IPv6), or null when the list is empty. */
-const matcher = (list: string[] | null | undefined) => (list && list.length > 0 ? trustedIps(list) : null);
+/** An IP/CIDR list as a match function, or null when the list is empty. */
+const matcher = (list: string[] | null | undefined) => (list && list.length > 0 ? ipListMatcher(list) : null);
 
 export default definePlugin<IpRestrictionConfig>({
   name: 'ip-restriction',

@@ -40,6 +40,8 @@ export interface RateLimitingOptions {
 interface Limit {
   period: Period;
   limit: number;
+  /** `limit` as sent in headers. */
+  limitText: string;
   limitHeader: string;
   remainingHeader: string;
 }
@@ -61,6 +63,7 @@ function configuredLimits(config: RateLimitingConfig): Limit[] {
   return PERIODS.filter((period) => typeof config[period] === 'number').map((period) => ({
     period,
     limit: config[period] as number,
+    limitText: String(config[period]),
     limitHeader: `X-RateLimit-Limit-${capitalized(period)}`,
     remainingHeader: `X-RateLimit-Remaining-${capitalized(period)}`,
   }));
@@ -92,6 +95,21 @@ export function rateLimitIdentifier(config: RateLimitingConfig, ctx: PluginConte
   return identifier ?? ctx.request.clientIp;
 }
 
+/** Seconds as header text; the few values in use at a time are kept, a reset changes once a second. */
+const resetTexts = new Map<number, string>();
+function resetText(seconds: number): string {
+  let text = resetTexts.get(seconds);
+  if (text === undefined) {
+    if (resetTexts.size >= 1024) resetTexts.clear();
+    text = String(seconds);
+    resetTexts.set(seconds, text);
+  }
+  return text;
+}
+
+/** Response headers as a flat list, name then value: cheaper to build and apply per request than an object. */
+type HeaderList = string[];
+
 /**
  * Kong's headers and decision from the counts: `stop` when any window is used up. RateLimit-* describe the most
  * constrained window (fewest remaining, the longer window on a tie); Reset is that window's seconds left.
@@ -102,30 +120,37 @@ function evaluate(
   starts: readonly number[],
   now: number,
   withHeaders: boolean,
-): { stop: boolean; headers: Record<string, string> | null; reset: number | undefined } {
+): { stop: boolean; headers: HeaderList | null; reset: number | undefined } {
   let stopAt = -1;
   for (let i = 0; i < limits.length; i++) if (limits[i]!.limit - used[i]! <= 0) stopAt = i;
   if (!withHeaders) return { stop: stopAt !== -1, headers: null, reset: undefined };
-  const headers: Record<string, string> = {};
-  let chosen = -1;
-  let chosenRemaining = 0;
+  const headers: HeaderList = [];
+  let chosen = 0;
+  let chosenRemaining = Infinity;
+  let chosenText = '';
   for (let i = 0; i < limits.length; i++) {
-    const { limit, limitHeader, remainingHeader } = limits[i]!;
-    let remaining = limit - used[i]!;
+    const limit = limits[i]!;
+    let remaining = limit.limit - used[i]!;
     if (stopAt === -1 || stopAt === i) remaining -= 1;
     remaining = Math.max(0, remaining);
+    const text = String(remaining);
     // Periods run from shortest to longest, so `<=` prefers the longer window on a tie.
-    if (chosen === -1 || remaining <= chosenRemaining) {
+    if (remaining <= chosenRemaining) {
       chosen = i;
       chosenRemaining = remaining;
+      chosenText = text;
     }
-    headers[limitHeader] = String(limit);
-    headers[remainingHeader] = String(remaining);
+    headers.push(limit.limitHeader, limit.limitText, limit.remainingHeader, text);
   }
   const reset = secondsToReset(limits[chosen]!.period, starts[chosen]!, now);
-  headers['RateLimit-Limit'] = String(limits[chosen]!.limit);
-  headers['RateLimit-Remaining'] = String(chosenRemaining);
-  headers['RateLimit-Reset'] = String(reset);
+  headers.push(
+    'RateLimit-Limit',
+    limits[chosen]!.limitText,
+    'RateLimit-Remaining',
+    chosenText,
+    'RateLimit-Reset',
+    resetText(reset),
+  );
   return { stop: stopAt !== -1, headers, reset };
 }
 
@@ -203,7 +228,8 @@ export function createRateLimiting(options: RateLimitingOptions = {}): PluginDef
         const { stop, headers, reset } = evaluate(limits, used, starts, at, withHeaders);
         if (stop) {
           // Retry-After comes with the other headers only (Kong: none when they are hidden).
-          const exitHeaders = headers ?? {};
+          const exitHeaders: Record<string, string> = {};
+          if (headers) for (let i = 0; i < headers.length; i += 2) exitHeaders[headers[i]!] = headers[i + 1]!;
           if (reset !== undefined) exitHeaders['Retry-After'] = String(reset);
           ctx.exit(config.error_code, { message: config.error_message }, exitHeaders);
           return;
@@ -247,8 +273,9 @@ export function createRateLimiting(options: RateLimitingOptions = {}): PluginDef
           );
         },
         header_filter(ctx) {
-          const headers = ctx.state.get(HEADERS) as Record<string, string> | undefined;
-          if (headers) for (const name in headers) ctx.response.setHeader(name, headers[name]);
+          const headers = ctx.state.get(HEADERS) as HeaderList | undefined;
+          if (headers)
+            for (let i = 0; i < headers.length; i += 2) ctx.response.setHeader(headers[i]!, headers[i + 1]);
         },
         close: () => policy.close(),
       };
