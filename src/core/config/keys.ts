@@ -14,6 +14,7 @@ import {
   proxyUrl,
   requiredText,
   size,
+  splitList,
   text,
   type ValueType,
 } from './values.js';
@@ -50,6 +51,15 @@ function requiredPath(): ValueType<string> {
     describe: 'path',
     parse: (raw, ctx) => ok(resolve(ctx.baseDir, raw)),
     unset: () => fail('must not be empty'),
+  };
+}
+
+/** A comma list of filesystem paths; relative ones start at the config file's directory (else the cwd). */
+function pathList(): ValueType<string[]> {
+  return {
+    describe: 'comma list of paths',
+    parse: (raw, ctx) => ok(splitList(raw).map((entry) => resolve(ctx.baseDir, entry))),
+    unset: () => ok([]),
   };
 }
 
@@ -129,6 +139,12 @@ export const KEY_DEFINITIONS = {
     list(pluginName, 'comma list of plugin names'),
     'bundled',
     '`bundled` enables every bundled plugin; add names of custom plugins; `off` disables all.',
+  ),
+  plugins_path: key(
+    'general',
+    pathList(),
+    '',
+    'Directories holding custom plugins: a plugin `my-plugin` listed in `plugins` is loaded from the first `<dir>/my-plugin/` that has `handler.js`, `handler.mjs`, `index.js` or `index.mjs`, whose default export is the plugin (see docs/plugins.md). Control planes and data planes both load them.',
   ),
 
   // ---- listeners ----

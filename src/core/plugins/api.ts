@@ -58,6 +58,21 @@ export interface PluginRequest {
   setMethod(method: string): void;
   /** The body sent upstream (Content-Length is set accordingly). */
   setBody(body: Buffer | string): void;
+  /**
+   * Caps a body of unknown length (chunked) as it streams upstream, without buffering it: once more than
+   * `maxBytes` arrived, the upstream request is abandoned and the client gets `exit(status, body)` instead.
+   * A body already buffered (getBody) is checked at once. Absent outside the proxy (unit-test contexts).
+   */
+  limitBody?(maxBytes: number, status: number, body?: unknown): void;
+  /** The connection the request came on (correlation-id's `tracker`). Absent outside the proxy. */
+  readonly connection?: {
+    readonly serverAddress: string;
+    readonly serverPort: number;
+    /** Serial number of the connection in this process. */
+    readonly serial: number;
+    /** Requests made on this connection so far, this one included. */
+    readonly requests: number;
+  };
   /** Headers, path, query, method and body as they will go upstream. */
   readonly upstream: {
     readonly headers: Readonly<Record<string, string | string[]>>;

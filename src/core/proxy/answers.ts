@@ -54,6 +54,15 @@ function headersOf(answer: KongAnswer, body: Buffer | null, extra?: Record<strin
   return headers;
 }
 
+/** An answer's headers and body bytes, for paths that write them themselves (plugins' header_filter). */
+export function answerParts(
+  answer: KongAnswer,
+  extra?: Record<string, string>,
+): { headers: Record<string, string | number>; body: Buffer | null } {
+  const body = bodyOf(answer.message);
+  return { headers: headersOf(answer, body, extra), body };
+}
+
 /** Sends an answer on a response whose head is not yet sent; `extra` carries Server / latency headers. */
 export function sendAnswer(
   req: { resume(): unknown },
@@ -71,8 +80,20 @@ export function sendAnswer(
 /** Writes an answer as raw HTTP/1.1 on an upgrade request's socket, then closes it. */
 export function sendAnswerOnSocket(socket: Duplex, answer: KongAnswer, extra?: Record<string, string>): void {
   const body = bodyOf(answer.message);
-  const headers = { ...headersOf(answer, body, extra), connection: 'close' };
-  let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n`;
-  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  sendOnSocket(socket, answer.status, headersOf(answer, body, extra), body);
+}
+
+/** Writes a response as raw HTTP/1.1 on a socket (with `Connection: close`), then closes it. */
+export function sendOnSocket(
+  socket: Duplex,
+  status: number,
+  headers: Record<string, string | number | string[] | undefined>,
+  body: Buffer | null,
+): void {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries({ ...headers, connection: 'close' })) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+  }
   socket.end(body ? Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]) : `${head}\r\n`);
 }

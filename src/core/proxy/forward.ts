@@ -31,6 +31,9 @@ import type {
   ServiceEntity,
 } from './types.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import { applyHeaderChanges } from '../plugins/runner/request.js';
+import type { RequestRun } from '../plugins/runner/run.js';
+import { FilteredResponse, answerStopped, answerThroughPlugins } from './plugin-response.js';
 
 /** Kong's service defaults. */
 export const SERVICE_DEFAULTS = { retries: 5, connect_timeout: 60_000, read_timeout: 60_000 } as const;
@@ -97,7 +100,13 @@ class ProxiedRequest implements TargetChoice {
   upstreamHeaders: string[] = [];
   hostIndex = -1;
   requestId: string | null = null;
-  body: AsyncIterable<Buffer> | null = null;
+  body: AsyncIterable<Buffer> | Buffer | null = null;
+  /** The plugins of this request (null on the plugin-free path). */
+  run: RequestRun | null = null;
+  /** The method sent upstream (a plugin may change it). */
+  method: string;
+  /** A Host header a plugin set, sent instead of the target's. */
+  hostOverride: string | null = null;
   private queryParams: URLSearchParams | null = null;
 
   constructor(
@@ -113,7 +122,9 @@ class ProxiedRequest implements TargetChoice {
     readonly upstreamTarget: string,
     /** The query with its `?` (kept even when empty, as Kong), or ''. */
     readonly search: string,
-  ) {}
+  ) {
+    this.method = req.method ?? 'GET';
+  }
 
   // BalancerRequest, for consistent hashing.
   get clientIp(): string {
@@ -144,16 +155,18 @@ export class Forwarder {
     service: ServiceEntity,
     balancer: Balancer | null,
     startedAt: number,
+    run: RequestRun | null = null,
   ): void {
     const scheme = upstreamScheme(service.protocol);
     if (scheme === null) {
       this.options.log.warn(
         `service ${service.name ?? service.id}: protocol ${service.protocol} is not proxied over HTTP`,
       );
-      this.answer(req, res, startedAt, UNEXPECTED, null);
+      if (run) answerThroughPlugins(run, req, res, UNEXPECTED, () => this.ownHeaders(startedAt, null));
+      else this.answer(req, res, startedAt, UNEXPECTED, null);
       return;
     }
-    const target = match.upstreamPath + client.search;
+    const target = run ? run.request.upstreamTarget : match.upstreamPath + client.search;
     const p = new ProxiedRequest(
       this,
       req,
@@ -174,6 +187,12 @@ export class Forwarder {
       via: policy.via ? this.options.via : null,
       requestId: p.requestId,
     });
+    if (run) {
+      this.applyPluginChanges(p, run);
+      p.hostIndex = p.upstreamHeaders.indexOf('host') + 1;
+      this.attempt(p);
+      return;
+    }
     p.hostIndex = p.upstreamHeaders.indexOf('host') + 1;
     if (hasBody(req)) {
       p.body = {
@@ -187,6 +206,49 @@ export class Forwarder {
     this.attempt(p);
   }
 
+  /** What the plugins changed in the request: method, headers, a buffered or replaced body, a body limit. */
+  private applyPluginChanges(p: ProxiedRequest, run: RequestRun): void {
+    const view = run.request;
+    p.run = run;
+    p.method = view.upstreamMethod;
+    if (view.headerChanges) {
+      const changed = applyHeaderChanges(p.upstreamHeaders, view.headerChanges);
+      p.upstreamHeaders = changed.list;
+      p.hostOverride = changed.host;
+    }
+    if (view.body !== null) {
+      // A buffered or replaced body goes with its own length (and can be resent on a retry).
+      const body = view.body;
+      const headers = p.upstreamHeaders;
+      const kept: string[] = [];
+      for (let i = 0; i < headers.length; i += 2) {
+        const lower = headers[i]!.toLowerCase();
+        if (lower !== 'content-length' && lower !== 'transfer-encoding') kept.push(headers[i]!, headers[i + 1]!);
+      }
+      if (body.length > 0 || hasBody(p.req)) kept.push('content-length', String(body.length));
+      p.upstreamHeaders = kept;
+      p.body = body;
+      run.requestBodyBytes = body.length;
+      return;
+    }
+    if (!hasBody(p.req)) return;
+    const limit = view.bodyLimit;
+    const req = p.req;
+    p.body = {
+      async *[Symbol.asyncIterator]() {
+        p.bodyStarted = true;
+        for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+          run.requestBodyBytes += (chunk as Buffer).length;
+          if (limit !== null && run.requestBodyBytes > limit.maxBytes) {
+            run.bodyLimitExceeded();
+            throw new Error('request body over the limit a plugin set');
+          }
+          yield chunk as Buffer;
+        }
+      },
+    };
+  }
+
   private attempt(p: ProxiedRequest): void {
     const { service } = p;
     const scheme = upstreamScheme(service.protocol)!;
@@ -196,7 +258,7 @@ export class Forwarder {
       return;
     }
     const { host, port, hostHeader } = target;
-    p.upstreamHeaders[p.hostIndex] = hostHeader;
+    p.upstreamHeaders[p.hostIndex] = p.hostOverride ?? hostHeader;
     const pool = this.options.pools.get({
       scheme,
       host,
@@ -209,9 +271,13 @@ export class Forwarder {
     p.attempts++;
     p.sentAt = performance.now();
     if (p.firstSentAt === 0) p.firstSentAt = p.sentAt;
+    if (p.run) {
+      p.run.upstreamSentAt = p.sentAt;
+      p.run.upstreamAddress = `${host}:${port}`;
+    }
     pool.stream<ProxiedRequest>(
       {
-        method: p.req.method as Dispatcher.HttpMethod,
+        method: p.method as Dispatcher.HttpMethod,
         path: p.upstreamTarget,
         headers: p.upstreamHeaders,
         // undici streams async iterables (its types list only Readable): read only once connected.
@@ -239,6 +305,12 @@ export class Forwarder {
       headers['x-kong-proxy-latency'] = String(Math.round(p.firstSentAt - p.startedAt));
     }
     if (p.requestId !== null) headers['x-kong-request-id'] = p.requestId;
+    if (p.run) {
+      p.run.upstreamHeadAt = performance.now();
+      return new FilteredResponse(p.run, p.req, p.res, statusCode, headers, () =>
+        this.ownHeaders(p.startedAt, p.requestId),
+      );
+    }
     p.res.writeHead(statusCode, headers);
     return p.res;
   }
@@ -256,6 +328,14 @@ export class Forwarder {
       );
       return;
     }
+    if (p.run?.bodyLimitHit) {
+      // The client's body passed a plugin's limit: its answer, then the connection closes (the rest of the
+      // body is not read).
+      p.pick?.done({ kind: 'tcp_failure' });
+      p.res.shouldKeepAlive = false;
+      answerStopped(p.run, p.req, p.res, () => this.ownHeaders(p.startedAt, p.requestId));
+      return;
+    }
     if (p.res.destroyed || p.req.socket.destroyed) {
       // The client went away (or its body broke off): nobody to answer. (A request read to its end is
       // destroyed too, so the socket tells.)
@@ -266,7 +346,7 @@ export class Forwarder {
     if (failure.outcome) p.pick?.done(failure.outcome);
     p.lastFailure = failure;
     const retries = p.service.retries ?? SERVICE_DEFAULTS.retries;
-    const resendable = !p.bodyStarted && (failure.notSent || !NON_IDEMPOTENT.has(p.req.method ?? 'GET'));
+    const resendable = !p.bodyStarted && (failure.notSent || !NON_IDEMPOTENT.has(p.method));
     if (failure.answer !== NAME_RESOLUTION_FAILED && resendable && p.attempts <= retries) {
       this.attempt(p);
       return;
@@ -275,6 +355,10 @@ export class Forwarder {
   }
 
   private fail(p: ProxiedRequest, answer: KongAnswer): void {
+    if (p.run && !p.res.headersSent) {
+      answerThroughPlugins(p.run, p.req, p.res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
+      return;
+    }
     this.answer(p.req, p.res, p.startedAt, answer, p.requestId);
   }
 

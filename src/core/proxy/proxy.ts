@@ -11,6 +11,7 @@ import {
   USE_HTTPS,
   sendAnswer,
   sendAnswerOnSocket,
+  sendOnSocket,
   type KongAnswer,
 } from './answers.js';
 import { Forwarder, upstreamScheme } from './forward.js';
@@ -32,6 +33,10 @@ import { trustedIps } from './trusted-ips.js';
 import { UpstreamPools } from './upstream-pools.js';
 import type { DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
 import { tunnel } from './websocket.js';
+import type { PluginDefinition } from '../plugins/api.js';
+import { buildPluginPlan, PROTOCOL_HTTP, PROTOCOL_HTTPS, type RoutePlugins } from '../plugins/runner/plan.js';
+import { RequestRun } from '../plugins/runner/run.js';
+import { answerStopped, answerThroughPlugins, exitParts, logWhenDone } from './plugin-response.js';
 
 /** The node settings the proxy reads (kong.conf names). */
 export interface ProxySettings {
@@ -49,6 +54,10 @@ export interface ProxyOptions {
   log: ProxyLog;
   /** The package version, for `Via: 1.1 hybrid/<version>` and `Server: hybrid/<version>`. */
   version: string;
+  /** The plugins this node runs, by name (none when absent: configured plugins are not run). */
+  plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
+  /** The node's id, handed to plugin instances. */
+  nodeId?: string;
 }
 
 export interface DataPlaneProxy {
@@ -79,6 +88,8 @@ type Routed =
 
 export function createProxy(options: ProxyOptions): DataPlaneProxy {
   const { settings, components, log, version } = options;
+  const definitions = options.plugins ?? new Map<string, PluginDefinition<Record<string, unknown>>>();
+  const node = { id: options.nodeId ?? '', version };
   const policy: HeaderPolicy = headerPolicy(settings.headers);
   const via = `1.1 hybrid/${version}`;
   const viewOptions: ClientViewOptions = {
@@ -122,12 +133,77 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     return { match: match as RouteMatch & { service: NonNullable<RouteMatch['service']> } };
   };
 
+  /** A request some plugin applies to: rewrite and access, then forwarded (or answered), filtered, logged. */
+  const handleWithPlugins = async (
+    rt: ProxyRuntime,
+    plugins: RoutePlugins,
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: ClientView,
+    routed: Routed,
+    startedAt: number,
+  ): Promise<void> => {
+    const match = 'match' in routed ? routed.match : null;
+    const run = new RequestRun({
+      plan: rt.plugins,
+      plugins,
+      req,
+      client,
+      route: match?.route ?? null,
+      service: match?.service ?? null,
+      upstreamPath: match?.upstreamPath ?? client.path,
+      protocol: client.proto === 'https' ? PROTOCOL_HTTPS : PROTOCOL_HTTP,
+      log,
+      startedAt,
+    });
+    const own = () => forwarder.ownHeaders(startedAt, null);
+    const rewriting = run.rewrite();
+    if (rewriting) await rewriting;
+    if (match === null) {
+      // No route: Kong's answer, through the global plugins' header_filter and log.
+      run.collectWithoutAccess();
+      logWhenDone(run, res, log);
+      const answer = (routed as Extract<Routed, { answer: KongAnswer }>).answer;
+      if (run.stopped) answerStopped(run, req, res, own);
+      else {
+        const location = (routed as { location?: string }).location;
+        answerThroughPlugins(run, req, res, answer, () =>
+          location ? { ...own(), location } : own(),
+        );
+      }
+      return;
+    }
+    const access = run.access();
+    if (access) await access;
+    logWhenDone(run, res, log);
+    if (run.stopped) {
+      answerStopped(run, req, res, own);
+      return;
+    }
+    // A plugin that started reading the body without waiting for it: the body goes once it is all there.
+    if (run.request.bodyTaken) await run.request.getBody();
+    if (run.stopped) {
+      answerStopped(run, req, res, own);
+      return;
+    }
+    const balancer = rt.balancers.forHost(match.service.host);
+    forwarder.forward(req, res, client, match, match.service, balancer, startedAt, run);
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
     const rt = current;
     try {
       const client = clientView(req, viewOptions);
       const routed = route(rt, req, client);
+      const plugins = 'answer' in routed ? rt.plugins.unrouted : rt.plugins.forRoute(routed.match.route.id);
+      if (plugins !== null) {
+        handleWithPlugins(rt, plugins, req, res, client, routed, startedAt).catch((err: unknown) => {
+          log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+          forwarder.answer(req, res, startedAt, UNEXPECTED, null);
+        });
+        return;
+      }
       if ('answer' in routed) {
         const extra = forwarder.ownHeaders(startedAt, null);
         if (routed.location) extra.location = routed.location;
@@ -141,6 +217,41 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       forwarder.answer(req, res, startedAt, UNEXPECTED, null);
     }
+  };
+
+  /** Rewrite and access for an upgrade request; resolves to the run when it may go on to the upstream. */
+  const upgradeWithPlugins = async (
+    rt: ProxyRuntime,
+    plugins: RoutePlugins,
+    req: IncomingMessage,
+    socket: Duplex,
+    client: ClientView,
+    match: Extract<Routed, { match: unknown }>['match'],
+    startedAt: number,
+  ): Promise<RequestRun | null> => {
+    const run = new RequestRun({
+      plan: rt.plugins,
+      plugins,
+      req,
+      client,
+      route: match.route,
+      service: match.service,
+      upstreamPath: match.upstreamPath,
+      protocol: client.proto === 'https' ? PROTOCOL_HTTPS : PROTOCOL_HTTP,
+      log,
+      startedAt,
+    });
+    const rewriting = run.rewrite();
+    if (rewriting) await rewriting;
+    const access = run.access();
+    if (access) await access;
+    if (!run.stopped) return run;
+    const own = forwarder.ownHeaders(startedAt, null);
+    if (run.exit !== null && run.failure === null) {
+      const { status, headers, body } = exitParts(run.exit, own);
+      sendOnSocket(socket, status, headers, body);
+    } else sendAnswerOnSocket(socket, UNEXPECTED, own);
+    return null;
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -162,19 +273,34 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         sendAnswerOnSocket(socket, UNEXPECTED, ownHeaders());
         return;
       }
-      tunnel({
-        req,
-        socket,
-        head,
-        client,
-        match,
-        service: match.service,
-        balancer: rt.balancers.forHost(match.service.host),
-        scheme,
-        via: policy.via ? via : null,
-        requestId: null,
-        ownHeaders,
-      });
+      const open = (changed?: RequestRun) =>
+        tunnel({
+          req,
+          socket,
+          head,
+          client,
+          match,
+          service: match.service,
+          balancer: rt.balancers.forHost(match.service.host),
+          scheme,
+          via: policy.via ? via : null,
+          requestId: null,
+          ownHeaders,
+          changed: changed?.request,
+        });
+      const plugins = rt.plugins.forRoute(match.route.id);
+      if (plugins === null) {
+        open();
+        return;
+      }
+      // Upgrades go through rewrite and access too (authentication plugins guard WebSocket routes as well);
+      // the response is the upstream's raw bytes, so header_filter, body_filter and log don't run.
+      upgradeWithPlugins(rt, plugins, req, socket, client, match, startedAt)
+        .then((run) => (run ? open(run) : undefined))
+        .catch((err: unknown) => {
+          log.error(`proxying upgrade ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+          sendAnswerOnSocket(socket, UNEXPECTED, ownHeaders());
+        });
     } catch (err) {
       log.error(`proxying upgrade ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       sendAnswerOnSocket(socket, UNEXPECTED, ownHeaders());
@@ -196,6 +322,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       const next = buildRuntime(config, components, log, current.balancers);
       try {
         await next.balancers.ready?.();
+        next.plugins = await buildPluginPlan(config, { definitions, log, node });
       } catch (err) {
         await next.balancers.close();
         throw err;
@@ -209,6 +336,8 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       void Promise.resolve()
         .then(() => previous.balancers.close())
         .catch((err: unknown) => log.warn(`closing the previous balancers: ${(err as Error).message}`));
+      // The previous version's plugin instances, once requests in flight could still be using them.
+      void previous.plugins.close();
       log.debug(`serving ${next.router.routeCount} routes, ${next.certificates.count} certificate names`);
     },
     async apply(config) {
@@ -219,6 +348,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     },
     async close() {
       await current.balancers.close();
+      await current.plugins.close();
       await pools.destroy();
     },
   };

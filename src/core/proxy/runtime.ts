@@ -1,6 +1,7 @@
 // One configuration version made ready to proxy: its router, balancers and TLS certificates, built once.
 import type { Balancer, DeclarativeConfig, Router } from './types.js';
 import { buildSniCertificates, type SniCertificates } from './certificates.js';
+import { emptyPlan, type PluginPlan } from '../plugins/runner/plan.js';
 
 /** The upstream balancers of one configuration version. */
 export interface BalancerSet {
@@ -32,6 +33,8 @@ export interface ProxyRuntime {
   certificates: SniCertificates;
   /** `host:port` of every target this version may send to (pools of others are closed). */
   addresses: ReadonlySet<string>;
+  /** Which plugins run on which requests (built by the proxy's prepare; empty until then). */
+  plugins: PluginPlan;
 }
 
 /** A router with no routes: what a data plane without configuration serves (every request 404). */
@@ -46,6 +49,7 @@ export function emptyRuntime(): ProxyRuntime {
     balancers: NO_BALANCERS,
     certificates: buildSniCertificates({}),
     addresses: new Set(),
+    plugins: emptyPlan(),
   };
 }
 
@@ -68,5 +72,5 @@ export function buildRuntime(
   for (const name of upstreamNames) {
     for (const { target } of balancers.forHost(name)?.health() ?? []) addresses.add(target.key);
   }
-  return { router, balancers, certificates, addresses };
+  return { router, balancers, certificates, addresses, plugins: emptyPlan() };
 }

@@ -8,6 +8,7 @@ import { NO_PEER, sendAnswerOnSocket, type KongAnswer } from './answers.js';
 import { SERVICE_DEFAULTS, chooseTarget, classifyFailure, serverName, type TargetChoice } from './forward.js';
 import { upstreamRequestHeaders, type ClientView } from './headers.js';
 import type { Balancer, BalancerPick, RouteMatch, ServiceEntity } from './types.js';
+import { applyHeaderChanges, type RequestView } from '../plugins/runner/request.js';
 
 export interface TunnelRequest {
   req: IncomingMessage;
@@ -22,6 +23,8 @@ export interface TunnelRequest {
   requestId: string | null;
   /** Headers for the proxy's own answers (Server, X-Kong-Response-Latency, …). */
   ownHeaders: () => Record<string, string>;
+  /** The request as plugins changed it (headers, path, query, method), when plugins applied. */
+  changed?: RequestView;
 }
 
 /** Connects to a target (retrying on connection failures like any request) and joins the two sockets. */
@@ -100,14 +103,25 @@ export function tunnel(t: TunnelRequest): void {
 }
 
 function requestHead(t: TunnelRequest, hostHeader: string): string {
-  const headers = upstreamRequestHeaders(t.req, t.client, {
+  let headers = upstreamRequestHeaders(t.req, t.client, {
     host: hostHeader,
     path: t.client.path,
     via: t.via,
     requestId: t.requestId,
     upgrade: true,
   });
-  let head = `${t.req.method ?? 'GET'} ${t.match.upstreamPath}${t.client.search} HTTP/1.1\r\n`;
+  let method = t.req.method ?? 'GET';
+  let target = t.match.upstreamPath + t.client.search;
+  if (t.changed) {
+    method = t.changed.upstreamMethod;
+    target = t.changed.upstreamTarget;
+    if (t.changed.headerChanges) {
+      const applied = applyHeaderChanges(headers, t.changed.headerChanges);
+      headers = applied.list;
+      if (applied.host !== null) headers[headers.indexOf('host') + 1] = applied.host;
+    }
+  }
+  let head = `${method} ${target} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}\r\n`;
 }
