@@ -1,0 +1,163 @@
+// key-auth: finds an API key in a header, the query string or the body, and authenticates its consumer (Kong's
+// messages, headers and anonymous "logical OR" flow).
+import { definePlugin, type ConsumerEntity, type CredentialEntity, type PluginContext } from '../api.js';
+import { PACKAGE_VERSION } from '../../version.js';
+import { schema } from './schema.js';
+
+export interface KeyAuthConfig {
+  key_names: string[];
+  hide_credentials: boolean;
+  anonymous: string | null;
+  key_in_header: boolean;
+  key_in_query: boolean;
+  key_in_body: boolean;
+  run_on_preflight: boolean;
+  realm: string | null;
+}
+
+/** Kong 3's answers, word for word. */
+export const KEY_AUTH_MESSAGES = {
+  noKey: 'No API key found in request',
+  invalid: 'Unauthorized',
+  duplicate: 'Duplicate API key found',
+} as const;
+
+type Ctx = PluginContext<KeyAuthConfig>;
+type Body = { kind: 'form'; params: URLSearchParams } | { kind: 'json'; value: Record<string, unknown> } | null;
+
+/** The body's fields when it is a form or a JSON object (multipart and others are not searched). */
+async function readBody(ctx: Ctx): Promise<Body> {
+  const type = String(ctx.request.headers['content-type'] ?? '').toLowerCase();
+  const isForm = type.startsWith('application/x-www-form-urlencoded');
+  const isJson = type.startsWith('application/json') || /^application\/[^;]*\+json/.test(type);
+  if (!isForm && !isJson) return null;
+  const raw = (await ctx.request.getBody()).toString('utf8');
+  if (isForm) return { kind: 'form', params: new URLSearchParams(raw) };
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? { kind: 'json', value: value as Record<string, unknown> }
+      : null;
+  } catch {
+    ctx.log.info('Cannot process request body: invalid JSON');
+    return null;
+  }
+}
+
+function bodyValue(body: Body, name: string): string | string[] | undefined {
+  if (body === null) return undefined;
+  if (body.kind === 'form') {
+    const all = body.params.getAll(name);
+    return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
+  }
+  const v = body.value[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(String);
+  return undefined;
+}
+
+function removeFromBody(ctx: Ctx, body: Body, name: string): void {
+  if (body === null) return;
+  if (body.kind === 'form') {
+    body.params.delete(name);
+    ctx.request.setBody(body.params.toString());
+  } else {
+    delete body.value[name];
+    ctx.request.setBody(JSON.stringify(body.value));
+  }
+}
+
+/** Sets who the request is and tells the upstream (Kong's X-Consumer-* headers). */
+function setConsumer(ctx: Ctx, consumer: ConsumerEntity | null, credential: CredentialEntity | null): void {
+  ctx.authenticate(consumer, credential);
+  const r = ctx.request;
+  r.setHeader('X-Consumer-ID', consumer?.id ?? undefined);
+  r.setHeader('X-Consumer-Custom-ID', consumer?.custom_id ?? undefined);
+  r.setHeader('X-Consumer-Username', consumer?.username ?? undefined);
+  r.setHeader('X-Credential-Identifier', credential?.id ?? undefined);
+  r.setHeader('X-Anonymous-Consumer', credential ? undefined : 'true');
+}
+
+type Failure = { status: number; message: string };
+
+/** Looks the key up in headers, query and (when asked, already read) body, name by name as Kong. */
+function authenticate(ctx: Ctx, body: Body): Failure | null {
+  const conf = ctx.config;
+  const headers = ctx.request.headers;
+  const query = ctx.request.query;
+  let key: string | undefined;
+  for (const name of conf.key_names) {
+    let v: string | string[] | undefined;
+    if (conf.key_in_header) v = headers[name.toLowerCase()];
+    if (v === undefined && conf.key_in_query) {
+      const all = query.getAll(name);
+      v = all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
+    }
+    if (v === undefined && conf.key_in_body) v = bodyValue(body, name);
+    if (Array.isArray(v)) return { status: 401, message: KEY_AUTH_MESSAGES.duplicate };
+    if (typeof v === 'string') {
+      key = v;
+      if (conf.hide_credentials) hideKey(ctx, body, name);
+      break;
+    }
+  }
+  if (key === undefined || key === '') return { status: 401, message: KEY_AUTH_MESSAGES.noKey };
+  const credential = ctx.entities.keyAuthCredential(key);
+  if (credential === null) return { status: 401, message: KEY_AUTH_MESSAGES.invalid };
+  const consumerId = credential.consumer?.id;
+  const consumer = consumerId === undefined ? null : ctx.entities.consumer(consumerId);
+  if (consumer === null) {
+    ctx.log.error(`credential ${credential.id} has no consumer in this configuration`);
+    return { status: 500, message: 'An unexpected error occurred' };
+  }
+  setConsumer(ctx, consumer, credential);
+  return null;
+}
+
+/** hide_credentials: the key leaves the query, the headers and the body before the request goes upstream. */
+function hideKey(ctx: Ctx, body: Body, name: string): void {
+  const upstreamQuery = new URLSearchParams(ctx.request.upstream.query);
+  if (upstreamQuery.has(name)) {
+    upstreamQuery.delete(name);
+    ctx.request.setQuery(upstreamQuery);
+  }
+  ctx.request.removeHeader(name);
+  if (ctx.config.key_in_body && bodyValue(body, name) !== undefined) removeFromBody(ctx, body, name);
+}
+
+function decide(ctx: Ctx, body: Body): void {
+  const conf = ctx.config;
+  const failure = authenticate(ctx, body);
+  if (failure === null) return;
+  if (conf.anonymous) {
+    const anonymous = ctx.entities.consumer(conf.anonymous);
+    if (anonymous === null) {
+      const message = `anonymous consumer ${conf.anonymous} is configured but doesn't exist`;
+      ctx.log.error(message);
+      ctx.exit(500, { message });
+      return;
+    }
+    setConsumer(ctx, anonymous, null);
+    return;
+  }
+  const headers: Record<string, string> = {};
+  // Kong's challenge: the configured realm, else Kong's own name.
+  if (failure.status === 401) headers['WWW-Authenticate'] = `Key realm="${conf.realm ?? 'kong'}"`;
+  ctx.exit(failure.status, { message: failure.message }, headers);
+}
+
+export default definePlugin<KeyAuthConfig>({
+  name: 'key-auth',
+  version: PACKAGE_VERSION,
+  priority: 1250,
+  schema,
+  access(ctx) {
+    const conf = ctx.config;
+    if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
+    // With `anonymous` this is a "logical OR" with other authentication plugins: authenticated means done.
+    if (conf.anonymous && ctx.credential !== null) return;
+    // Only a body search makes the handler asynchronous (the body is read once, then searched).
+    if (conf.key_in_body) return readBody(ctx).then((body) => decide(ctx, body));
+    decide(ctx, null);
+  },
+});
