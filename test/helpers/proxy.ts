@@ -7,7 +7,8 @@ import { parseListener } from '../../src/core/config/listen.js';
 import { closeServers, type BoundServer } from '../../src/core/http/listen.js';
 import { bindProxyListeners } from '../../src/core/proxy/listeners.js';
 import { createProxy, type DataPlaneProxy, type ProxySettings } from '../../src/core/proxy/proxy.js';
-import type { ProxyComponents } from '../../src/core/proxy/runtime.js';
+import type { PluginDefinition } from '../../src/core/plugins/api.js';
+import type { ProxyComponents, ProxyLog } from '../../src/core/proxy/runtime.js';
 import type { DeclarativeConfig, RouteEntity, ServiceEntity } from '../../src/core/proxy/types.js';
 import { doubleComponents } from './proxy-doubles.js';
 
@@ -38,13 +39,23 @@ export async function startTestProxy(
     tls?: TlsOptions;
     /** Also serve HTTP/2 (with `tls`). */
     http2?: boolean;
+    /** Plugins the proxy runs, by name. */
+    plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
+    /** The proxy's log (errors go to the console by default). */
+    log?: ProxyLog;
   } = {},
 ): Promise<TestProxy> {
   const proxy = createProxy({
     settings: { ...PROXY_SETTINGS, ...options.settings },
     components: options.components ?? doubleComponents(),
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+    log: options.log ?? {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: console.error,
+    },
     version: TEST_VERSION,
+    plugins: options.plugins,
   });
   if (options.config) await proxy.apply(options.config);
   // Parsed with a placeholder port, then bound to an ephemeral one.
