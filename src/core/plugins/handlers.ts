@@ -96,7 +96,9 @@ async function loadCustomPlugin(name: string, dirs: readonly string[]): Promise<
  * Loads the plugins `plugins` enables: bundled ones from this build, custom ones from `plugins_path` (their
  * schemas registered). Throws PluginLoadError naming the plugin and the path when one can't be loaded.
  */
-export async function loadPlugins(config: Pick<HybridConfig, 'plugins' | 'plugins_path'>): Promise<LoadedPlugins> {
+export async function loadPlugins(
+  config: Pick<HybridConfig, 'plugins' | 'plugins_path'>,
+): Promise<LoadedPlugins> {
   const definitions = new Map<string, AnyPluginDefinition>();
   const announced: { name: string; version: string }[] = [];
   for (const name of enabledPlugins(config, BUNDLED_PLUGINS)) {

@@ -223,7 +223,8 @@ export class Forwarder {
       const kept: string[] = [];
       for (let i = 0; i < headers.length; i += 2) {
         const lower = headers[i]!.toLowerCase();
-        if (lower !== 'content-length' && lower !== 'transfer-encoding') kept.push(headers[i]!, headers[i + 1]!);
+        if (lower !== 'content-length' && lower !== 'transfer-encoding')
+          kept.push(headers[i]!, headers[i + 1]!);
       }
       if (body.length > 0 || hasBody(p.req)) kept.push('content-length', String(body.length));
       p.upstreamHeaders = kept;

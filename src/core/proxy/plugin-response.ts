@@ -31,7 +31,8 @@ export function exitParts(
       headers['content-type'] = JSON_TYPE;
     }
   }
-  if (exit.headers) for (const [name, value] of Object.entries(exit.headers)) headers[name.toLowerCase()] = value;
+  if (exit.headers)
+    for (const [name, value] of Object.entries(exit.headers)) headers[name.toLowerCase()] = value;
   headers['content-length'] = body ? body.length : 0;
   return { status: exit.status, headers, body };
 }

@@ -167,9 +167,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       if (run.stopped) answerStopped(run, req, res, own);
       else {
         const location = (routed as { location?: string }).location;
-        answerThroughPlugins(run, req, res, answer, () =>
-          location ? { ...own(), location } : own(),
-        );
+        answerThroughPlugins(run, req, res, answer, () => (location ? { ...own(), location } : own()));
       }
       return;
     }

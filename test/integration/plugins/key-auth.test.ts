@@ -96,7 +96,10 @@ describe('plugin: key-auth', () => {
   it('accepts a key in the query string, and in the header under any configured key name', async () => {
     await start({ key_names: ['apikey', 'X-Token'] });
     assert.equal((await send(proxy.port, { path: '/secure?apikey=secret-1' })).status, 200);
-    assert.equal((await send(proxy.port, { path: '/secure', headers: { 'x-token': 'secret-1' } })).status, 200);
+    assert.equal(
+      (await send(proxy.port, { path: '/secure', headers: { 'x-token': 'secret-1' } })).status,
+      200,
+    );
     const duplicate = await send(proxy.port, { path: '/secure?apikey=secret-1&apikey=secret-1' });
     assert.equal(duplicate.status, 401);
     assert.deepEqual(JSON.parse(duplicate.text), { message: 'Duplicate API key found' });
@@ -136,7 +139,9 @@ describe('plugin: key-auth', () => {
 
   it('hide_credentials removes the key from the header and the query string', async () => {
     await start({ hide_credentials: true });
-    const header = echoOf((await send(proxy.port, { path: '/secure', headers: { apikey: 'secret-1' } })).text);
+    const header = echoOf(
+      (await send(proxy.port, { path: '/secure', headers: { apikey: 'secret-1' } })).text,
+    );
     assert.equal(header.headers.apikey, undefined);
     const query = echoOf((await send(proxy.port, { path: '/secure?a=1&apikey=secret-1&b=2' })).text);
     assert.equal(query.url, '/secure?a=1&b=2');
@@ -168,7 +173,10 @@ describe('plugin: key-auth', () => {
 
     await proxy.close();
     await start({ anonymous: GUEST.id });
-    assert.equal(echoOf((await send(proxy.port, { path: '/secure' })).text).headers['x-consumer-id'], GUEST.id);
+    assert.equal(
+      echoOf((await send(proxy.port, { path: '/secure' })).text).headers['x-consumer-id'],
+      GUEST.id,
+    );
 
     await proxy.close();
     await start({ anonymous: 'nobody' });

@@ -23,7 +23,8 @@ export const KEY_AUTH_MESSAGES = {
 } as const;
 
 type Ctx = PluginContext<KeyAuthConfig>;
-type Body = { kind: 'form'; params: URLSearchParams } | { kind: 'json'; value: Record<string, unknown> } | null;
+type Body =
+  { kind: 'form'; params: URLSearchParams } | { kind: 'json'; value: Record<string, unknown> } | null;
 
 /** The body's fields when it is a form or a JSON object (multipart and others are not searched). */
 async function readBody(ctx: Ctx): Promise<Body> {

@@ -27,7 +27,12 @@ export default definePlugin<RequestSizeLimitingConfig>({
     const allowed = conf.allowed_payload_size * UNIT_BYTES[conf.size_unit];
     const headers = ctx.request.headers;
     // Kong answers 417 to a client waiting for `100 Continue`, 413 otherwise.
-    const status = String(headers.expect ?? '').trim().toLowerCase() === '100-continue' ? 417 : 413;
+    const status =
+      String(headers.expect ?? '')
+        .trim()
+        .toLowerCase() === '100-continue'
+        ? 417
+        : 413;
     const length = ctx.request.contentLength;
     if (length !== null) {
       if (length > allowed) ctx.exit(status, { message: SIZE_MESSAGES.exceeded });

@@ -2,13 +2,7 @@
 // with defaults, its instance (init), and per route the plugins in priority order with Kong's scope precedence.
 import { validate, flattenErrors } from '../../schema/schema.js';
 import type { DeclarativeConfig } from '../../proxy/types.js';
-import type {
-  EntityLookup,
-  PluginDefinition,
-  PluginInstance,
-  PluginLog,
-  PluginPhase,
-} from '../api.js';
+import type { EntityLookup, PluginDefinition, PluginInstance, PluginLog, PluginPhase } from '../api.js';
 import { buildEntityLookup } from './entities.js';
 import { byPriority, scopeKey, selectByScope, type PluginScope } from './precedence.js';
 
@@ -147,7 +141,12 @@ async function buildEntries(config: DeclarativeConfig, options: PluginPlanOption
     };
     if (definition.init) {
       try {
-        const instance = await definition.init({ config: entity.config, pluginId: id, log, node: options.node });
+        const instance = await definition.init({
+          config: entity.config,
+          pluginId: id,
+          log,
+          node: options.node,
+        });
         entity.instance = instance;
         entity.handlers = instance;
       } catch (err) {
@@ -186,7 +185,10 @@ interface NameIndex {
 }
 
 /** Builds the plan of a configuration version (instances included). */
-export async function buildPluginPlan(config: DeclarativeConfig, options: PluginPlanOptions): Promise<PluginPlan> {
+export async function buildPluginPlan(
+  config: DeclarativeConfig,
+  options: PluginPlanOptions,
+): Promise<PluginPlan> {
   const entities = buildEntityLookup(config);
   const entries = await buildEntries(config, options);
   if (entries.length === 0) return emptyPlan(entities);
@@ -285,7 +287,11 @@ export async function buildPluginPlan(config: DeclarativeConfig, options: Plugin
 }
 
 /** The entity of a slot for a request whose consumer is now known (Kong re-collects after authentication). */
-export function entryFor(slot: PluginSlot, plugins: RoutePlugins, consumerId: string | null): PluginEntry | null {
+export function entryFor(
+  slot: PluginSlot,
+  plugins: RoutePlugins,
+  consumerId: string | null,
+): PluginEntry | null {
   if (consumerId === null || slot.consumerTable === null) return slot.base;
   const def = slot.definition.schema;
   return selectByScope(

@@ -86,6 +86,9 @@ export function selectByScope<T>(
 }
 
 /** Kong's order of execution: higher priority first; equal priorities by name, so the order is stable. */
-export function byPriority(a: { priority: number; name: string }, b: { priority: number; name: string }): number {
+export function byPriority(
+  a: { priority: number; name: string },
+  b: { priority: number; name: string },
+): number {
   return b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }

@@ -165,7 +165,8 @@ export class RequestView implements PluginRequest {
 
   get upstream(): PluginRequest['upstream'] {
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(this.req.headers)) if (value !== undefined) headers[name] = value;
+    for (const [name, value] of Object.entries(this.req.headers))
+      if (value !== undefined) headers[name] = value;
     if (this.headerChanges) {
       for (const [name, value] of this.headerChanges) {
         if (value === undefined) delete headers[name];
