@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   BAD_UPSTREAM,
@@ -306,11 +306,23 @@ export class Forwarder {
       headers['x-kong-proxy-latency'] = String(Math.round(p.firstSentAt - p.startedAt));
     }
     if (p.requestId !== null) headers['x-kong-request-id'] = p.requestId;
-    if (p.run) {
-      p.run.upstreamHeadAt = performance.now();
-      return new FilteredResponse(p.run, p.req, p.res, statusCode, headers, () =>
-        this.ownHeaders(p.startedAt, p.requestId),
-      );
+    const run = p.run;
+    if (run) {
+      run.upstreamHeadAt = performance.now();
+      const own = () => this.ownHeaders(p.startedAt, p.requestId);
+      // Only an asynchronous header_filter or a body_filter needs a writable in between; otherwise the
+      // filtered head is written at once and the body streams to the client as on the plugin-free path.
+      const filtering = run.filtersBody ? null : run.headerFilter(statusCode, headers, false);
+      if (filtering === null || filtering !== undefined) {
+        return new FilteredResponse(run, p.req, p.res, statusCode, headers, own, filtering);
+      }
+      if (run.failure !== null) {
+        // The upstream's body is dropped: Kong's 500 instead.
+        answerThroughPlugins(run, p.req, p.res, UNEXPECTED, own);
+        return new Writable({ write: (_chunk, _encoding, done) => done() });
+      }
+      p.res.writeHead(run.response.status, run.response.headers);
+      return p.res;
     }
     p.res.writeHead(statusCode, headers);
     return p.res;

@@ -123,9 +123,11 @@ export class FilteredResponse extends Writable {
     status: number,
     headers: OutgoingHttpHeaders,
     private readonly own: () => Record<string, string>,
+    /** header_filter already under way (a promise), or null to run it here. */
+    started: Promise<void> | null = null,
   ) {
     super();
-    const filtering = run.headerFilter(status, headers, false);
+    const filtering = started ?? run.headerFilter(status, headers, false);
     if (filtering) this.pending = filtering.then(() => this.afterHeaderFilter());
     else this.afterHeaderFilter();
     res.once('close', () => {

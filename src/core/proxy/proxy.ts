@@ -134,7 +134,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
   };
 
   /** A request some plugin applies to: rewrite and access, then forwarded (or answered), filtered, logged. */
-  const handleWithPlugins = async (
+  const handleWithPlugins = (
     rt: ProxyRuntime,
     plugins: RoutePlugins,
     req: IncomingMessage,
@@ -142,7 +142,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     client: ClientView,
     routed: Routed,
     startedAt: number,
-  ): Promise<void> => {
+  ): void | Promise<void> => {
     const match = 'match' in routed ? routed.match : null;
     const run = new RequestRun({
       plan: rt.plugins,
@@ -157,35 +157,43 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       startedAt,
     });
     const own = () => forwarder.ownHeaders(startedAt, null);
-    const rewriting = run.rewrite();
-    if (rewriting) await rewriting;
-    if (match === null) {
-      // No route: Kong's answer, through the global plugins' header_filter and log.
-      run.collectWithoutAccess();
+    // Each step continues synchronously unless a handler returned a promise.
+    const forward = (): void => {
+      if (run.stopped) return answerStopped(run, req, res, own);
+      forwarder.forward(
+        req,
+        res,
+        client,
+        match!,
+        match!.service,
+        rt.balancers.forHost(match!.service.host),
+        startedAt,
+        run,
+      );
+    };
+    const afterAccess = (): void | Promise<void> => {
       logWhenDone(run, res, log);
-      const answer = (routed as Extract<Routed, { answer: KongAnswer }>).answer;
-      if (run.stopped) answerStopped(run, req, res, own);
-      else {
-        const location = (routed as { location?: string }).location;
-        answerThroughPlugins(run, req, res, answer, () => (location ? { ...own(), location } : own()));
+      // A plugin that started reading the body without waiting for it: the body goes once it is all there.
+      if (!run.stopped && run.request.bodyTaken && run.request.body === null) {
+        return run.request.getBody().then(forward);
       }
-      return;
-    }
-    const access = run.access();
-    if (access) await access;
-    logWhenDone(run, res, log);
-    if (run.stopped) {
-      answerStopped(run, req, res, own);
-      return;
-    }
-    // A plugin that started reading the body without waiting for it: the body goes once it is all there.
-    if (run.request.bodyTaken) await run.request.getBody();
-    if (run.stopped) {
-      answerStopped(run, req, res, own);
-      return;
-    }
-    const balancer = rt.balancers.forHost(match.service.host);
-    forwarder.forward(req, res, client, match, match.service, balancer, startedAt, run);
+      forward();
+    };
+    const afterRewrite = (): void | Promise<void> => {
+      if (match === null) {
+        // No route: Kong's answer, through the global plugins' header_filter and log.
+        run.collectWithoutAccess();
+        logWhenDone(run, res, log);
+        if (run.stopped) return answerStopped(run, req, res, own);
+        const { answer, location } = routed as Extract<Routed, { answer: KongAnswer }>;
+        answerThroughPlugins(run, req, res, answer, () => (location ? { ...own(), location } : own()));
+        return;
+      }
+      const access = run.access();
+      return access ? access.then(afterAccess) : afterAccess();
+    };
+    const rewriting = run.rewrite();
+    return rewriting ? rewriting.then(afterRewrite) : afterRewrite();
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -196,7 +204,8 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       const routed = route(rt, req, client);
       const plugins = 'answer' in routed ? rt.plugins.unrouted : rt.plugins.forRoute(routed.match.route.id);
       if (plugins !== null) {
-        handleWithPlugins(rt, plugins, req, res, client, routed, startedAt).catch((err: unknown) => {
+        const pending = handleWithPlugins(rt, plugins, req, res, client, routed, startedAt);
+        pending?.catch((err: unknown) => {
           log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
           forwarder.answer(req, res, startedAt, UNEXPECTED, null);
         });
