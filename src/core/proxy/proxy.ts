@@ -343,7 +343,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       void Promise.resolve()
         .then(() => previous.balancers.close())
         .catch((err: unknown) => log.warn(`closing the previous balancers: ${(err as Error).message}`));
-      // The previous version's plugin instances, once requests in flight could still be using them.
+      // The previous version's plugin instances are closed after the swap (the plugin contract).
       void previous.plugins.close();
       log.debug(`serving ${next.router.routeCount} routes, ${next.certificates.count} certificate names`);
     },
