@@ -1,7 +1,7 @@
 // The plugin API: what a plugin is (name, version, priority, schema, phase handlers) and the context its
 // handlers receive. Bundled and operators' own plugins are written against this file only.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { RouteEntity, ServiceEntity } from '../proxy/types.js';
+import type { RouteCaptures, RouteEntity, ServiceEntity } from '../proxy/types.js';
 import type { PluginSchema } from './plugin-schema.js';
 
 /** Kong's request phases, in the order they run. */
@@ -44,6 +44,8 @@ export interface PluginRequest {
   readonly port: number;
   /** The client's address (after trusted_ips / real_ip_header). */
   readonly clientIp: string;
+  /** The route's regex path captures (named and positional), when its matching path was a `~` regex. */
+  readonly captures?: RouteCaptures | null;
   /** Reads the whole request body (buffered once; the buffered bytes are what goes upstream). */
   getBody(): Promise<Buffer>;
   /** The Content-Length header as a number, or null (chunked or absent). */

@@ -9,8 +9,15 @@ import { PACKAGE_VERSION } from '../version.js';
 import type { PluginDefinition, PluginPhase } from './api.js';
 import { BUNDLED_PLUGINS, registerPluginSchema } from './registry.js';
 import correlationId from './correlation-id/handler.js';
+import cors from './cors/handler.js';
+import ipRestriction from './ip-restriction/handler.js';
 import keyAuth from './key-auth/handler.js';
+import prometheus from './prometheus/handler.js';
+import proxyCache from './proxy-cache/handler.js';
+import rateLimiting from './rate-limiting/handler.js';
 import requestSizeLimiting from './request-size-limiting/handler.js';
+import requestTransformer from './request-transformer/handler.js';
+import responseTransformer from './response-transformer/handler.js';
 
 export type AnyPluginDefinition = PluginDefinition<Record<string, unknown>>;
 
@@ -18,7 +25,18 @@ const asAny = <C>(definition: PluginDefinition<C>) => definition as unknown as A
 
 /** Bundled plugins that have a handler, by name. */
 export const BUNDLED_HANDLERS: ReadonlyMap<string, AnyPluginDefinition> = new Map(
-  [asAny(keyAuth), asAny(correlationId), asAny(requestSizeLimiting)].map((d) => [d.name, d]),
+  [
+    asAny(correlationId),
+    asAny(cors),
+    asAny(ipRestriction),
+    asAny(keyAuth),
+    asAny(prometheus),
+    asAny(proxyCache),
+    asAny(rateLimiting),
+    asAny(requestSizeLimiting),
+    asAny(requestTransformer),
+    asAny(responseTransformer),
+  ].map((d) => [d.name, d]),
 );
 
 /** Files tried, in order, inside `<dir>/<name>/`. */

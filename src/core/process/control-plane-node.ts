@@ -9,6 +9,7 @@ import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
 import { startClusterListener, type ClusterListener } from '../cluster/control-plane.js';
 import { DataPlaneRegistry } from '../cluster/registry.js';
 import { closeServers } from '../http/listen.js';
+import { loadPlugins } from '../plugins/handlers.js';
 import { openStore, storeOptionsFromConfig, type Store } from '../store/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { defaultTlsFor } from './default-cert.js';
@@ -29,6 +30,8 @@ export async function startControlPlane(ctx: NodeContext): Promise<RunningNode> 
   }
 
   try {
+    // Custom plugins load here too: the Admin API validates their config with their schemas.
+    const plugins = await loadPlugins(config);
     store = await openStore(storeOptionsFromConfig(config), { migrate: ctx.runMigrations ?? false });
     logger.notice(`${config.role} ${ctx.nodeId} using the ${store.engine} store`);
     if (config.role === 'control_plane') {
@@ -40,7 +43,7 @@ export async function startControlPlane(ctx: NodeContext): Promise<RunningNode> 
       });
       await registry.start();
     }
-    admin = await startAdminFor(ctx, store, () => listener?.configHash() ?? null);
+    admin = await startAdminFor(ctx, store, () => listener?.configHash() ?? null, plugins.announced);
     for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
     if (config.role === 'control_plane') {
       listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION, registry });
@@ -65,6 +68,7 @@ async function startAdminFor(
   ctx: NodeContext,
   store: Store,
   configurationHash: () => string | null,
+  plugins: { name: string; version: string }[],
 ): Promise<AdminApi> {
   const { config, logger } = ctx;
   const log = logger.child('admin');
@@ -103,6 +107,8 @@ async function startAdminFor(
       node_id: ctx.nodeId,
       hostname: hostname(),
       configuration: config as unknown as Record<string, unknown>,
+      // `plugins` as enabled on this node, custom ones included (Kong's available_on_server).
+      plugins: Object.fromEntries(plugins.map((p) => [p.name, { version: p.version }])),
     },
     tls: tls ? { cert: firstPem(tls.cert), key: firstPem(tls.key) } : undefined,
     log: { info: log.info, warn: log.warn, error: log.error },

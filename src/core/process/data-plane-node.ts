@@ -2,11 +2,10 @@
 // proxy_listen, /status on status_listen, and the cluster client that keeps the configuration current.
 import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js';
 import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
-import { enabledPlugins } from '../config/index.js';
 import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { bindListeners, closeServers } from '../http/listen.js';
-import { BUNDLED_PLUGINS } from '../plugins/registry.js';
+import { loadPlugins } from '../plugins/handlers.js';
 import { certificateExpiry, dataPlaneExposition, upstreamHealth } from '../plugins/prometheus/exporter.js';
 import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
 import { bindProxyListeners } from '../proxy/listeners.js';
@@ -34,6 +33,8 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
   }
 
   try {
+    // Custom plugins load before anything else: a listed plugin that can't be loaded stops the start.
+    const plugins = await loadPlugins(config);
     // Cache → declarative_config → empty, before any listener; each configuration the control plane sends
     // is built, cached, then swapped in.
     cache = openNodeConfigCache(config, logger);
@@ -46,6 +47,8 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       components: DATA_PLANE_COMPONENTS,
       log: logger.child('proxy'),
       version: PACKAGE_VERSION,
+      plugins: plugins.definitions,
+      nodeId: ctx.nodeId,
     });
     if (served) {
       try {
@@ -82,7 +85,7 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       config,
       nodeId: ctx.nodeId,
       version: PACKAGE_VERSION,
-      plugins: enabledPlugins(config, BUNDLED_PLUGINS).map((name) => ({ name, version: PACKAGE_VERSION })),
+      plugins: plugins.announced,
       logger,
       currentHash: configHash,
       apply: async (table, hash) => {

@@ -20,7 +20,7 @@ type Render = (value: string) => string;
 
 /** The router's regex captures, when the proxy hands them to plugins on the request (`uri_captures`). */
 function capturesOf(request: PluginRequest): RouteCaptures | null {
-  return (request as PluginRequest & { captures?: RouteCaptures | null }).captures ?? null;
+  return request.captures ?? null;
 }
 
 function transformUri(ctx: Context, render: Render): void {

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientView } from '../../proxy/headers.js';
 import type { PluginRequest } from '../api.js';
+import type { RouteCaptures } from '../../proxy/types.js';
 
 /** A cap on a streamed body and the answer given when it is passed. */
 export interface BodyLimit {
@@ -29,6 +30,7 @@ export class RequestView implements PluginRequest {
   /** Query without its `?`. */
   queryOverride: string | null = null;
   methodOverride: string | null = null;
+  captures: RouteCaptures | null = null;
   /** The body sent upstream once read or replaced. */
   body: Buffer | null = null;
   bodyLimit: BodyLimit | null = null;

@@ -3,7 +3,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ClientView } from '../../proxy/headers.js';
-import type { RouteEntity, ServiceEntity } from '../../proxy/types.js';
+import type { RouteEntity, ServiceEntity, RouteCaptures } from '../../proxy/types.js';
 import type {
   ConsumerEntity,
   CredentialEntity,
@@ -66,6 +66,8 @@ export interface RequestRunInput {
   service: ServiceEntity | null;
   /** The router's upstream path (the request path when no route matched). */
   upstreamPath: string;
+  /** The route's regex path captures (request-transformer's `$(uri_captures…)`). */
+  captures?: RouteCaptures | null;
   /** PROTOCOL_* bit of the request. */
   protocol: number;
   /** The proxy's log (failures are logged there with the plugin's name). */
@@ -176,6 +178,7 @@ export class RequestRun {
     this.request = new RequestView(input.req, input.client, input.upstreamPath, (limit) =>
       this.exitOnLimit(limit),
     );
+    this.request.captures = input.captures ?? null;
   }
 
   get shared(): SharedState {
