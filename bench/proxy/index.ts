@@ -1,9 +1,11 @@
-// Benchmark: the data plane proxy beside nginx on 127.0.0.1, with wrk -t1 -c50 -d10s against a 100-byte
-// nginx upstream: the upstream alone, nginx as reverse proxy (1 worker, keepalive 64), our proxy with 10
-// routes and with 10,000 routes; then cold start of a 10k-route configuration and the proxy's RSS.
+// Benchmark: real data planes (`hybrid start --foreground` with a declarative_config, compiled code) beside
+// nginx on 127.0.0.1, with wrk -t1 -c50 -d10s against a 100-byte nginx upstream: the upstream alone, nginx as
+// reverse proxy (1 worker, keepalive 64), our data plane with 10 routes and with 10,000 routes, and with
+// plugins on the route (key-auth + rate-limiting local; rate-limiting redis; prometheus); then the cold start
+// of the 10k-route configuration and the data plane's RSS.
 // The three proxies are measured in interleaved rounds and compared by their medians, so that load from other
 // processes on the machine hits them alike.
-// Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000 --rounds 3]
+// Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000 --rounds 3 --no-plugins]
 // Installs wrk and nginx from Debian when missing (needs root).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DeclarativeConfig } from '../../src/core/proxy/types.js';
+import { genCert } from '../../src/core/pki/gen-cert.js';
 import { freePort } from '../../test/helpers/tmp.js';
 
 const { values } = parseArgs({
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     routes: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '3' },
+    'no-plugins': { type: 'boolean', default: false },
   },
 });
 const DURATION = Number(values.duration);
@@ -29,10 +32,11 @@ const CONNECTIONS = Number(values.connections);
 const MANY_ROUTES = Number(values.routes);
 const ROUNDS = Number(values.rounds);
 const BODY = 'x'.repeat(99) + '\n';
-const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+const API_KEY = 'bench-key';
 
 /** Targets from the task: ratios against nginx in the same run. */
-const TARGETS = { throughput: 0.35, p99: 3, manyRoutes: 0.9, rssMb: 200 };
+const TARGETS = { throughput: 0.35, p99: 3, manyRoutes: 0.9, rssMb: 200, pluginCost: 0.15, redisCost: 0.3 };
 
 function ensureTools(): void {
   const missing = ['wrk', 'nginx'].filter(
@@ -78,9 +82,9 @@ http {
   return child;
 }
 
-function get(port: number, path: string): Promise<number> {
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -90,10 +94,15 @@ function get(port: number, path: string): Promise<number> {
 }
 
 /** Polls until `port` answers 200 on `path`; resolves with the milliseconds it took. */
-async function firstOk(port: number, path: string, timeoutMs = 30_000): Promise<number> {
+async function firstOk(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    if ((await get(port, path)) === 200) return performance.now() - started;
+    if ((await get(port, path, headers)) === 200) return performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`127.0.0.1:${port}${path} did not answer 200 within ${timeoutMs} ms`);
@@ -114,10 +123,23 @@ function toMs(text: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-function wrk(port: number, path: string, seconds = DURATION): WrkResult {
+function wrk(
+  port: number,
+  path: string,
+  seconds = DURATION,
+  headers: Record<string, string> = {},
+): WrkResult {
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const out = execFileSync(
     'wrk',
-    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`],
+    [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '--latency',
+      ...headerArgs,
+      `http://127.0.0.1:${port}${path}`,
+    ],
     { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -143,55 +165,94 @@ function median(results: WrkResult[]): WrkResult {
   };
 }
 
-function routesConfig(count: number, upstreamPort: number): DeclarativeConfig {
+/** A decK file: one service, `count` routes, and `plugins` on every route. */
+function routesConfig(count: number, upstreamPort: number, plugins: object[] = []): Record<string, unknown> {
   return {
     _format_version: '3.0',
-    services: [{ id: 'svc-bench', name: 'bench', protocol: 'http', host: '127.0.0.1', port: upstreamPort }],
-    routes: Array.from({ length: count }, (_, i) => ({
-      id: `route-${i}`,
-      name: `route-${i}`,
-      protocols: ['http', 'https'],
-      paths: [`/r${i}`],
-      strip_path: false,
-      preserve_host: false,
-      service: { id: 'svc-bench' },
-    })),
+    services: [
+      {
+        name: 'bench',
+        url: `http://127.0.0.1:${upstreamPort}`,
+        routes: Array.from({ length: count }, (_, i) => ({
+          name: `route-${i}`,
+          paths: [`/r${i}`],
+          strip_path: false,
+          ...(plugins.length > 0 ? { plugins } : {}),
+        })),
+      },
+    ],
+    consumers: [{ username: 'bench', keyauth_credentials: [{ key: API_KEY }] }],
   };
 }
+
+/** The plugin variants measured against the same data plane without plugins. */
+const PLUGIN_VARIANTS: { name: string; budget: number; plugins: object[]; global?: object[] }[] = [
+  {
+    name: 'key-auth + rate-limiting (local)',
+    budget: TARGETS.pluginCost,
+    plugins: [
+      { name: 'key-auth' },
+      { name: 'rate-limiting', config: { hour: 1_000_000_000, policy: 'local' } },
+    ],
+  },
+  {
+    name: 'rate-limiting (redis)',
+    budget: TARGETS.redisCost,
+    plugins: [
+      {
+        name: 'rate-limiting',
+        config: { hour: 1_000_000_000, policy: 'redis', redis: { host: '127.0.0.1', port: 6379 } },
+      },
+    ],
+  },
+  { name: 'prometheus', budget: TARGETS.pluginCost, plugins: [], global: [{ name: 'prometheus' }] },
+];
 
 interface ServedProxy {
   child: ChildProcess;
   port: number;
-  applyMs: number;
   /** From spawn to the first 200. */
   coldStartMs: number;
 }
 
+/** A real data plane (`hybrid start --foreground`) serving `doc` as its declarative_config. */
 async function startProxy(
   dir: string,
   name: string,
-  config: DeclarativeConfig,
+  doc: Record<string, unknown>,
   probePath: string,
+  probeHeaders: Record<string, string> = {},
 ): Promise<ServedProxy> {
   const file = join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify(config));
+  await writeFile(file, JSON.stringify(doc));
   const port = await freePort();
+  const conf = join(dir, `${name}.conf`);
+  await writeFile(
+    conf,
+    [
+      'role = data_plane',
+      'database = off',
+      'cluster_cert = cluster.crt',
+      'cluster_cert_key = cluster.key',
+      // No control plane answers: the node serves its declarative_config.
+      `cluster_control_plane = 127.0.0.1:${await freePort()}`,
+      `proxy_listen = 127.0.0.1:${port}`,
+      `declarative_config = ${file}`,
+      'data_plane_config_cache_mode = off',
+      'log_level = warn',
+      '',
+    ].join('\n'),
+  );
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, file, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, [BIN, 'start', '-c', conf, '-p', join(dir, name), '--foreground'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      text += c.toString();
-      if (text.includes('\n')) resolve(text.split('\n')[0]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  child.once('exit', (code) => {
+    if (code !== null && code !== 0) console.error(`${name} exited with ${code}`);
   });
-  await firstOk(port, probePath);
-  const coldStartMs = performance.now() - started;
-  const { applyMs } = JSON.parse(line) as { applyMs: number };
-  return { child, port, applyMs, coldStartMs };
+  await firstOk(port, probePath, probeHeaders);
+  return { child, port, coldStartMs: performance.now() - started };
 }
 
 async function rssMb(pid: number): Promise<number> {
@@ -232,6 +293,12 @@ async function main(): Promise<void> {
     await firstOk(upstreamPort, '/');
     await firstOk(nginxProxyPort, '/');
 
+    await genCert({
+      certPath: join(dir, 'cluster.crt'),
+      keyPath: join(dir, 'cluster.key'),
+      days: 30,
+      force: false,
+    });
     const few = await startProxy(dir, 'routes-10', routesConfig(10, upstreamPort), '/r5');
     children.push(few.child);
     const many = await startProxy(
@@ -241,6 +308,17 @@ async function main(): Promise<void> {
       `/r${MANY_ROUTES >> 1}`,
     );
     children.push(many.child);
+    const auth = { apikey: API_KEY };
+    const variants: (ServedProxy & { name: string; budget: number })[] = [];
+    if (!values['no-plugins']) {
+      for (const variant of PLUGIN_VARIANTS) {
+        const doc = routesConfig(10, upstreamPort, variant.plugins);
+        if (variant.global) doc.plugins = variant.global;
+        const served = await startProxy(dir, variant.name.replace(/\W+/g, '-'), doc, '/r5', auth);
+        children.push(served.child);
+        variants.push({ ...served, name: variant.name, budget: variant.budget });
+      }
+    }
 
     console.log(
       `wrk -t1 -c${CONNECTIONS} -d${DURATION}s on 127.0.0.1, upstream nginx return 200 (${BODY.length}-byte body), ${ROUNDS} rounds`,
@@ -250,25 +328,29 @@ async function main(): Promise<void> {
     for (const [port, path] of [
       [few.port, '/r5'],
       [many.port, `/r${MANY_ROUTES >> 1}`],
+      ...variants.map((v) => [v.port, '/r5'] as const),
     ] as const)
-      wrk(port, path, 2);
-    const rounds: { nginx: WrkResult; ours: WrkResult; oursMany: WrkResult }[] = [];
+      wrk(port, path, 2, auth);
+    const rounds: { nginx: WrkResult; ours: WrkResult; oursMany: WrkResult; plugins: WrkResult[] }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       rounds.push({
         nginx: wrk(nginxProxyPort, '/'),
-        ours: wrk(few.port, '/r5'),
-        oursMany: wrk(many.port, `/r${MANY_ROUTES >> 1}`),
+        ours: wrk(few.port, '/r5', DURATION, auth),
+        oursMany: wrk(many.port, `/r${MANY_ROUTES >> 1}`, DURATION, auth),
+        plugins: variants.map((v) => wrk(v.port, '/r5', DURATION, auth)),
       });
       const r = rounds[i]!;
       console.log(
         `round ${i + 1}: nginx ${Math.round(r.nginx.rps)} req/s p99 ${r.nginx.p99.toFixed(2)} ms; ` +
           `10 routes ${Math.round(r.ours.rps)} (${(r.ours.rps / r.nginx.rps).toFixed(2)}×) p99 ${r.ours.p99.toFixed(2)} ms; ` +
-          `${MANY_ROUTES} routes ${Math.round(r.oursMany.rps)} (${(r.oursMany.rps / r.nginx.rps).toFixed(2)}×) p99 ${r.oursMany.p99.toFixed(2)} ms`,
+          `${MANY_ROUTES} routes ${Math.round(r.oursMany.rps)} (${(r.oursMany.rps / r.nginx.rps).toFixed(2)}×) p99 ${r.oursMany.p99.toFixed(2)} ms` +
+          variants.map((v, j) => `; ${v.name} ${Math.round(r.plugins[j]!.rps)}`).join(''),
       );
     }
     const nginx = median(rounds.map((r) => r.nginx));
     const ours = median(rounds.map((r) => r.ours));
     const oursMany = median(rounds.map((r) => r.oursMany));
+    const withPlugins = variants.map((_, j) => median(rounds.map((r) => r.plugins[j]!)));
     const rss = await rssMb(many.child.pid!);
 
     console.log(
@@ -277,10 +359,12 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('upstream directly (one run)', direct, null));
     console.log(row('nginx reverse proxy (1 worker, keepalive 64)', nginx, nginx));
-    console.log(row('hybrid proxy, 10 routes', ours, nginx));
-    console.log(row(`hybrid proxy, ${MANY_ROUTES} routes`, oursMany, nginx));
+    console.log(row('hybrid data plane, 10 routes', ours, nginx));
+    console.log(row(`hybrid data plane, ${MANY_ROUTES} routes`, oursMany, nginx));
+    for (const [j, v] of variants.entries())
+      console.log(row(`hybrid data plane, ${v.name}`, withPlugins[j]!, nginx));
 
-    const checks = [
+    const checks: [string, boolean][] = [
       [`10 routes ≥ ${TARGETS.throughput}× nginx req/s`, ours.rps / nginx.rps >= TARGETS.throughput],
       [`10 routes p99 ≤ ${TARGETS.p99}× nginx p99`, ours.p99 <= TARGETS.p99 * nginx.p99],
       [
@@ -288,12 +372,17 @@ async function main(): Promise<void> {
         oursMany.rps / ours.rps >= TARGETS.manyRoutes,
       ],
       [`RSS with ${MANY_ROUTES} routes ≤ ${TARGETS.rssMb} MB`, rss <= TARGETS.rssMb],
-    ] as const;
+    ];
+    for (const [j, v] of variants.entries()) {
+      const cost = 1 - withPlugins[j]!.rps / ours.rps;
+      console.log(`${v.name}: costs ${(cost * 100).toFixed(1)} % of plugin-free req/s`);
+      checks.push([`${v.name} costs ≤ ${v.budget * 100} %`, cost <= v.budget]);
+    }
     console.log(`\n${MANY_ROUTES} routes: ${(oursMany.rps / ours.rps).toFixed(2)}× the 10-route req/s`);
     console.log(
-      `${MANY_ROUTES}-route configuration: built in ${many.applyMs.toFixed(0)} ms, process start to first 200 ${many.coldStartMs.toFixed(0)} ms`,
+      `${MANY_ROUTES}-route declarative_config: process start to first 200 ${many.coldStartMs.toFixed(0)} ms (cold start from the cache: npm run bench:cold-start)`,
     );
-    console.log(`proxy RSS with ${MANY_ROUTES} routes after the run: ${rss.toFixed(0)} MB`);
+    console.log(`data plane RSS with ${MANY_ROUTES} routes after the run: ${rss.toFixed(0)} MB`);
     for (const [label, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'} ${label}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
