@@ -136,6 +136,8 @@ export interface Reply {
   status: number;
   headers: IncomingMessage['headers'];
   text: string;
+  /** The body as received (binary bodies, exact lengths). */
+  bytes: Buffer;
 }
 
 export function send(
@@ -155,13 +157,10 @@ export function send(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: bytes.toString('utf8'), bytes });
+        });
         res.on('error', reject);
       },
     );
