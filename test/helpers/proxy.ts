@@ -136,14 +136,17 @@ export interface Reply {
   status: number;
   headers: IncomingMessage['headers'];
   text: string;
-  /** The body as received (binary bodies, exact lengths). */
+}
+
+/** A reply with its body as received (binary bodies, exact lengths). */
+export interface RawReply extends Reply {
   bytes: Buffer;
 }
 
 export function send(
   port: number,
   options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<Reply> {
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {

@@ -19,7 +19,7 @@ import {
   serviceConfig,
   startTestProxy,
   startUpstream,
-  type Reply,
+  type RawReply as Reply,
   type TestProxy,
   type Upstream,
 } from '../../helpers/proxy.js';
@@ -458,6 +458,27 @@ describe('plugins: proxy-cache, request-transformer, response-transformer (real 
       assert.equal(hit.headers['content-length'], String(hit.bytes.length));
       // header_filter ran for the cached answer too: the stored `x-passes` got one more value.
       assert.equal(hit.headers['x-passes'], '1, 1');
+    });
+
+    it('keys the cache on the request as request-transformer left it (method, query, headers), as Kong', async () => {
+      await start(
+        [{ id: 'route-1', paths: ['/combo'] }],
+        [
+          cacheRow({ vary_headers: ['x-tenant'] }),
+          requestRow({
+            remove: { querystring: ['cachebuster', 'tenant'] },
+            add: { headers: ['x-tenant:$(query_params.tenant or "none")'] },
+          }),
+        ],
+      );
+      const status = async (path: string) => (await get(path)).headers['x-cache-status'];
+      assert.equal(await status('/combo/y?cachebuster=1'), 'Miss');
+      // The argument request-transformer removed is not part of the key.
+      assert.equal(await status('/combo/y?cachebuster=2'), 'Hit');
+      // A header it added is, through vary_headers (`tenant` itself is removed from the query).
+      assert.equal(await status('/combo/y?tenant=a'), 'Miss');
+      assert.equal(await status('/combo/y?tenant=a&cachebuster=3'), 'Hit');
+      assert.equal(seen.length, 2);
     });
   });
 });

@@ -29,6 +29,7 @@ export const DEFAULT_DICTIONARY_SIZE_MB = 128;
 export type CacheStatus = 'Miss' | 'Hit' | 'Bypass' | 'Refresh';
 
 type Context = PluginContext<ProxyCacheConfig>;
+type Upstream = Context['request']['upstream'];
 type Clock = () => number;
 
 // Not replayed from the cache: hop-by-hop headers, the length (the answer sets its own) and rate-limit counters.
@@ -81,10 +82,10 @@ export function createProxyCache(
   const showHeader = (ctx: Context, name: 'age' | 'X-Cache-Status' | 'X-Cache-Key'): boolean =>
     Boolean(ctx.request.headers['kong-debug']) || conf.response_headers[name] !== false;
 
-  const cacheableRequest = (ctx: Context, cc: Directives): boolean => {
-    if (!methods.has(ctx.request.method)) return false;
+  const cacheableRequest = (upstream: Upstream, cc: Directives): boolean => {
+    if (!methods.has(upstream.method)) return false;
     // RFC 7234 3.2: a shared cache does not answer requests carrying credentials from the cache.
-    if (conf.cache_control && (cc['no-store'] || cc['no-cache'] || ctx.request.headers.authorization))
+    if (conf.cache_control && (cc['no-store'] || cc['no-cache'] || upstream.headers.authorization))
       return false;
     return true;
   };
@@ -126,20 +127,23 @@ export function createProxyCache(
 
   return {
     access(ctx) {
-      const cc = parseDirectives(ctx.request.headers['cache-control']);
-      if (!cacheableRequest(ctx, cc)) {
+      // Method, query and headers as earlier plugins (request-transformer) left them, the request line as
+      // received: Kong reads ngx.req's current method, args and headers, and ngx.var.request.
+      const request = ctx.request;
+      const upstream = request.upstream;
+      const cc = parseDirectives(upstream.headers['cache-control']);
+      if (!cacheableRequest(upstream, cc)) {
         ctx.state.set(STATE, { status: 'Bypass' } satisfies RequestState);
         return;
       }
-      const request = ctx.request;
       const line = `${request.method} ${request.path}`;
       const key = buildCacheKey({
         consumerId: ctx.consumer?.id ?? null,
         routeId: ctx.route?.id ?? null,
-        method: request.method,
+        method: upstream.method,
         uri: conf.ignore_uri_case ? line.toLowerCase() : line,
-        query: request.query,
-        headers: request.headers,
+        query: new URLSearchParams(upstream.query),
+        headers: upstream.headers,
         varyQueryParams: conf.vary_query_params,
         varyHeaders: conf.vary_headers,
       });
