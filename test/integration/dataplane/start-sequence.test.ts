@@ -97,14 +97,19 @@ describe('data plane start sequence (CLI)', function () {
     return { ready: ready.status, hash: body.configuration_hash };
   }
 
+  /** POSTs, then waits until the control plane has exported a version after it (so `cpHash` is the new one). */
   async function admin(cp: Node, path: string, body: unknown): Promise<void> {
+    const before = lastVersion(cp);
     const res = await fetch(`http://127.0.0.1:${cp.port}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     assert.equal(res.status, 201, await res.text());
+    await waitUntil(() => lastVersion(cp) > before, { message: `the control plane exported ${path}` });
   }
+  const lastVersion = (cp: Node): number =>
+    Number([...log(cp).matchAll(/config version (\d+) \(hash/g)].at(-1)?.[1] ?? -1);
 
   const log = (node: Node): string => readFileSync(join(node.prefix, 'logs', 'error.log'), 'utf8');
   /** The hash the control plane announced for its latest configuration. */
@@ -250,9 +255,11 @@ describe('data plane start sequence (CLI)', function () {
     await waitUntil(synced(dp, cp), { timeoutMs: 20_000, message: 'the DP on the CP hash' });
     await waitUntil(synced(blocked, cp), { timeoutMs: 20_000, message: 'the blocked DP on the CP hash' });
     assert.equal((await status(dp)).ready, 200);
-    assert.match(
-      log(blocked),
-      /\[warn\].*config cache .*cannot be opened, configs will not be cached: ENOTDIR/,
+    // The log is written asynchronously: wait for the line rather than expect it at once.
+    await waitUntil(
+      () =>
+        /\[warn\].*config cache .*cannot be opened, configs will not be cached: ENOTDIR/.test(log(blocked)),
+      { message: 'the blocked cache reported' },
     );
     await stop(cp);
     await stop(dp);
