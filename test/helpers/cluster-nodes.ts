@@ -31,6 +31,10 @@ export const nodeLog = (node: Pick<ClusterNode, 'prefix'>): string => {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 };
 
+/** A data plane's proxy_listen port, from the kong.conf it was started with. */
+export const proxyPort = (dp: Pick<ClusterNode, 'conf'>): number =>
+  Number(/^proxy_listen = 127\.0\.0\.1:(\d+)$/m.exec(readFileSync(dp.conf, 'utf8'))![1]);
+
 /** A data plane's readiness and the hash of the configuration it serves, from its status API. */
 export async function dpStatus(node: DataPlane): Promise<{ ready: boolean; hash: string }> {
   const ready = await fetch(`http://127.0.0.1:${node.status}/status/ready`);

@@ -2,19 +2,15 @@
 // `plugins = bundled,my-plugin` and plugins_path; the CP's Admin API validates the plugin's config, the DP runs it.
 // A plugin listed but not found refuses the start with a clear message.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../helpers/cli.js';
-import { adminCreate, ClusterNodes, nodeLog, type DataPlane } from '../../helpers/cluster-nodes.js';
+import { adminCreate, ClusterNodes, nodeLog, proxyPort } from '../../helpers/cluster-nodes.js';
 import { send, startEchoUpstream, type Echo, type Upstream } from '../../helpers/proxy.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/plugins', import.meta.url));
-
-const proxyPort = (dp: DataPlane): number =>
-  Number(/^proxy_listen = 127\.0\.0\.1:(\d+)$/m.exec(readFileSync(dp.conf, 'utf8'))![1]);
 
 describe('custom plugins (real CP and DP processes)', function () {
   this.timeout(90_000);
