@@ -11,7 +11,13 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 /** Runs the log phase once the response is over (finished or cut), when a plugin that applies logs. */
 export function logWhenDone(run: RequestRun, res: ServerResponse, log: ProxyLog): void {
   if (!run.logs) return;
+  // Kong's response size is nginx's bytes_sent, head included. On HTTP/1 the connection carries one response
+  // at a time, so its byte count's growth is this response, whichever path wrote it (streamed straight from
+  // the upstream, filtered, or an answer); an HTTP/2 connection is shared, there the body counted on its way is used.
+  const socket = res.req.httpVersionMajor === 1 ? res.socket : null;
+  const sentBefore = socket ? socket.bytesWritten : 0;
   res.once('close', () => {
+    if (socket) run.responseBytes = socket.bytesWritten - sentBefore;
     run.runLog(res.statusCode).catch((err: unknown) => log.error(`plugin log phase: ${String(err)}`));
   });
 }
