@@ -106,6 +106,8 @@ describe('prometheus: request, latency, bandwidth and upstream health metrics of
           configuration_hash?: string;
         }
       ).configuration_hash;
+    // The CP coalesces the writes above into pushes, so a matching hash may be an intermediate configuration;
+    // the target health series below need the last write (the prometheus plugin), so they wait for the final one.
     await waitUntil(
       async () => {
         const hash = await cpHash();

@@ -39,7 +39,11 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
   const cpConfigHash = async () =>
     ((await (await admin('/status')).json()) as { configuration_hash?: string }).configuration_hash;
 
-  /** Makes a change on the CP and waits until both DPs serve the configuration it produced. */
+  /**
+   * Makes one change (one write) on the CP and waits until both DPs serve the configuration it produced. One write
+   * each: the CP pushes the first change at once and coalesces later ones, so after several writes the first new
+   * hash could be an intermediate one.
+   */
   async function changeAndSync(change: () => Promise<void>): Promise<void> {
     const before = await cpConfigHash();
     await change();
@@ -72,10 +76,12 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
       await nodes.dataPlane('dp2', cp.cluster, shared),
     ];
     await Promise.all(dps.map((dp) => nodes.start(dp)));
-    await changeAndSync(async () => {
-      await adminCreate(cp, '/services', { name: 'echo', url: `http://127.0.0.1:${upstream.port}` });
-      await adminCreate(cp, '/services/echo/routes', { name: 'limited', paths: ['/limited'] });
-    });
+    await changeAndSync(() =>
+      adminCreate(cp, '/services', { name: 'echo', url: `http://127.0.0.1:${upstream.port}` }),
+    );
+    await changeAndSync(() =>
+      adminCreate(cp, '/services/echo/routes', { name: 'limited', paths: ['/limited'] }),
+    );
   });
   after(async () => {
     await nodes?.stopAll();
