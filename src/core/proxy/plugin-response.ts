@@ -16,9 +16,14 @@ export function logWhenDone(run: RequestRun, res: ServerResponse, log: ProxyLog)
   // the upstream, filtered, or an answer); an HTTP/2 connection is shared, there the body counted on its way is used.
   const socket = res.req.httpVersionMajor === 1 ? res.socket : null;
   const sentBefore = socket ? socket.bytesWritten : 0;
-  res.once('close', () => {
+  // 'close' comes once per response: a plain listener spares once()'s wrapper.
+  res.on('close', () => {
     if (socket) run.responseBytes = socket.bytesWritten - sentBefore;
-    run.runLog(res.statusCode).catch((err: unknown) => log.error(`plugin log phase: ${String(err)}`));
+    try {
+      run.runLog(res.statusCode)?.catch((err: unknown) => log.error(`plugin log phase: ${String(err)}`));
+    } catch (err) {
+      log.error(`plugin log phase: ${String(err)}`);
+    }
   });
 }
 

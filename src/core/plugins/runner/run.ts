@@ -210,8 +210,7 @@ export class RequestRun {
   }
 
   private contextFor(entry: PluginEntry): HandlerContext {
-    for (const ctx of this.collected) if (ctx.entry === entry) return ctx;
-    return new HandlerContext(entry, this);
+    return contextIn(this.collected, entry) ?? new HandlerContext(entry, this);
   }
 
   private failed(ctx: HandlerContext, phase: Phase, err: unknown): void {
@@ -242,19 +241,26 @@ export class RequestRun {
   /** Global plugins' rewrite handlers (Kong knows no route yet in rewrite). */
   rewrite(): void | Promise<void> {
     this.phase = 'rewrite';
+    if (this.plan.rewrite.length === 0) return;
+    return this.rewriteFrom(0);
+  }
+
+  // The phase loops are methods resumed at an index rather than per-request closures: the synchronous path
+  // allocates nothing, and a continuation exists only when a handler returned a promise.
+  private rewriteFrom(i: number): void | Promise<void> {
     const entries = this.plan.rewrite;
-    const next = (i: number): void | Promise<void> => {
-      for (; i < entries.length && !this.stopped; i++) {
-        const entry = entries[i]!;
-        if ((entry.protocols & this.protocol) === 0) continue;
-        const ctx = this.contextFor(entry);
-        // Kept for access and later phases, so its per-request state carries over.
-        if (!this.collected.includes(ctx)) this.collected.push(ctx);
-        const pending = this.call(ctx, 'rewrite');
-        if (pending) return pending.then(() => next(i + 1));
+    for (; i < entries.length && !this.stopped; i++) {
+      const entry = entries[i]!;
+      if ((entry.protocols & this.protocol) === 0) continue;
+      const ctx = this.contextFor(entry);
+      // Kept for access and later phases, so its per-request state carries over.
+      if (!this.collected.includes(ctx)) this.collected.push(ctx);
+      const pending = this.call(ctx, 'rewrite');
+      if (pending) {
+        const next = i + 1;
+        return pending.then(() => this.rewriteFrom(next));
       }
-    };
-    return next(0);
+    }
   }
 
   /**
@@ -264,30 +270,38 @@ export class RequestRun {
    */
   access(): void | Promise<void> {
     this.phase = 'access';
-    const earlier = this.collected.splice(0);
+    return this.accessFrom(0, this.takeCollected());
+  }
+
+  private accessFrom(i: number, earlier: readonly HandlerContext[]): void | Promise<void> {
     const slots = this.plugins.slots;
-    const next = (i: number): void | Promise<void> => {
-      for (; i < slots.length; i++) {
-        const entry = entryFor(slots[i]!, this.plugins, this.consumer?.id ?? null);
-        if (entry === null || (entry.protocols & this.protocol) === 0) continue;
-        const ctx = earlier.find((c) => c.entry === entry) ?? new HandlerContext(entry, this);
-        this.collected.push(ctx);
-        if (this.stopped) continue;
-        const pending = this.call(ctx, 'access');
-        if (pending) return pending.then(() => next(i + 1));
+    for (; i < slots.length; i++) {
+      const entry = entryFor(slots[i]!, this.plugins, this.consumer?.id ?? null);
+      if (entry === null || (entry.protocols & this.protocol) === 0) continue;
+      const ctx = contextIn(earlier, entry) ?? new HandlerContext(entry, this);
+      this.collected.push(ctx);
+      if (this.stopped) continue;
+      const pending = this.call(ctx, 'access');
+      if (pending) {
+        const next = i + 1;
+        return pending.then(() => this.accessFrom(next, earlier));
       }
-    };
-    return next(0);
+    }
+  }
+
+  /** The contexts collected so far (rewrite's), leaving the list empty to collect again. */
+  private takeCollected(): readonly HandlerContext[] {
+    return this.collected.length === 0 ? NONE : this.collected.splice(0);
   }
 
   /** For requests no plugin's access ran on (no route): the plugins that apply are the global ones. */
   collectWithoutAccess(): void {
     this.phase = 'access';
-    const earlier = this.collected.splice(0);
+    const earlier = this.takeCollected();
     for (const slot of this.plugins.slots) {
       const entry = slot.base;
       if (entry === null || (entry.protocols & this.protocol) === 0) continue;
-      this.collected.push(earlier.find((c) => c.entry === entry) ?? new HandlerContext(entry, this));
+      this.collected.push(contextIn(earlier, entry) ?? new HandlerContext(entry, this));
     }
   }
 
@@ -295,14 +309,18 @@ export class RequestRun {
   headerFilter(status: number, headers: OutgoingHttpHeaders, fromPlugin: boolean): void | Promise<void> {
     this.phase = 'header_filter';
     this.response.begin(status, headers, fromPlugin);
+    return this.headerFilterFrom(0);
+  }
+
+  private headerFilterFrom(i: number): void | Promise<void> {
     const list = this.collected;
-    const next = (i: number): void | Promise<void> => {
-      for (; i < list.length && this.failure === null; i++) {
-        const pending = this.call(list[i]!, 'header_filter');
-        if (pending) return pending.then(() => next(i + 1));
+    for (; i < list.length && this.failure === null; i++) {
+      const pending = this.call(list[i]!, 'header_filter');
+      if (pending) {
+        const next = i + 1;
+        return pending.then(() => this.headerFilterFrom(next));
       }
-    };
-    return next(0);
+    }
   }
 
   /** Whether a plugin that applies filters the body (then the proxy buffers the response body). */
@@ -334,8 +352,8 @@ export class RequestRun {
     return false;
   }
 
-  /** The log phase, once the response finished; failures are only logged. */
-  async runLog(status: number): Promise<void> {
+  /** The log phase, once the response finished; failures are only logged. A promise only if a handler returned one. */
+  runLog(status: number): void | Promise<void> {
     this.phase = 'log';
     const now = performance.now();
     const latencyMs = now - this.startedAt;
@@ -350,9 +368,24 @@ export class RequestRun {
       status,
       upstreamAddress: this.upstreamAddress,
     };
-    for (const ctx of this.collected) {
-      const pending = this.call(ctx, 'log');
-      if (pending) await pending;
+    return this.logFrom(0);
+  }
+
+  private logFrom(i: number): void | Promise<void> {
+    const list = this.collected;
+    for (; i < list.length; i++) {
+      const pending = this.call(list[i]!, 'log');
+      if (pending) {
+        const next = i + 1;
+        return pending.then(() => this.logFrom(next));
+      }
     }
   }
+}
+
+const NONE: readonly HandlerContext[] = [];
+
+function contextIn(contexts: readonly HandlerContext[], entry: PluginEntry): HandlerContext | undefined {
+  for (const ctx of contexts) if (ctx.entry === entry) return ctx;
+  return undefined;
 }
