@@ -333,12 +333,26 @@ async function main(): Promise<void> {
       wrk(port, path, 2, auth);
     const rounds: { nginx: WrkResult; ours: WrkResult; oursMany: WrkResult; plugins: WrkResult[] }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      rounds.push({
-        nginx: wrk(nginxProxyPort, '/'),
-        ours: wrk(few.port, '/r5', DURATION, auth),
-        oursMany: wrk(many.port, `/r${MANY_ROUTES >> 1}`, DURATION, auth),
-        plugins: variants.map((v) => wrk(v.port, '/r5', DURATION, auth)),
-      });
+      // Every target is measured once per round, in an order rotated each round, so that no target always
+      // runs first (right after nginx, or on a machine just quieted down).
+      const runs: (() => WrkResult)[] = [
+        () => wrk(nginxProxyPort, '/'),
+        () => wrk(few.port, '/r5', DURATION, auth),
+        () => wrk(many.port, `/r${MANY_ROUTES >> 1}`, DURATION, auth),
+        ...variants.map((v) => () => wrk(v.port, '/r5', DURATION, auth)),
+      ];
+      const results: WrkResult[] = new Array<WrkResult>(runs.length);
+      for (let k = 0; k < runs.length; k++) {
+        const index = (k + i) % runs.length;
+        results[index] = runs[index]!();
+      }
+      const [nginxRun, oursRun, oursManyRun, ...pluginRuns] = results as [
+        WrkResult,
+        WrkResult,
+        WrkResult,
+        ...WrkResult[],
+      ];
+      rounds.push({ nginx: nginxRun, ours: oursRun, oursMany: oursManyRun, plugins: pluginRuns });
       const r = rounds[i]!;
       console.log(
         `round ${i + 1}: nginx ${Math.round(r.nginx.rps)} req/s p99 ${r.nginx.p99.toFixed(2)} ms; ` +
