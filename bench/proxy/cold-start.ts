@@ -69,26 +69,31 @@ try {
       cwd: dir,
       stdio: 'ignore',
     });
-    // The last route of the configuration: a router that scanned would take longest to find it.
-    const last = ROUTES - 1;
-    const url = `http://127.0.0.1:${proxyPort}/s${Math.floor(last / 10)}/r${last % 10}`;
-    const headers = { host: `h${Math.floor(last / 10)}.example.com` };
-    for (;;) {
-      const status = await get(url, headers);
-      if (status === 200) break;
-      if (performance.now() - started > 30_000) {
-        const log = readFileSync(join(prefix, 'logs', 'error.log'), 'utf8');
-        throw new Error(`no 200 within 30 s (last status ${status}); the node log:\n${log}`);
+    try {
+      // The last route of the configuration: a router that scanned would take longest to find it.
+      const last = ROUTES - 1;
+      const url = `http://127.0.0.1:${proxyPort}/s${Math.floor(last / 10)}/r${last % 10}`;
+      const headers = { host: `h${Math.floor(last / 10)}.example.com` };
+      for (;;) {
+        const status = await get(url, headers);
+        if (status === 200) break;
+        if (performance.now() - started > 30_000) {
+          const log = readFileSync(join(prefix, 'logs', 'error.log'), 'utf8');
+          throw new Error(`no 200 within 30 s (last status ${status}); the node log:\n${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
       }
-      await new Promise((r) => setTimeout(r, 5));
+      timings.push(performance.now() - started);
+      const loaded = /loaded configuration .*/.exec(readFileSync(join(prefix, 'logs', 'error.log'), 'utf8'));
+      console.log(
+        `round ${round + 1}: first 200 after ${timings.at(-1)!.toFixed(0)} ms; ${loaded?.[0] ?? ''}`,
+      );
+      const status = readFileSync(`/proc/${node.pid}/status`, 'utf8');
+      rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } finally {
+      node.kill('SIGTERM');
+      await new Promise((r) => node.once('exit', r));
     }
-    timings.push(performance.now() - started);
-    const loaded = /loaded configuration .*/.exec(readFileSync(join(prefix, 'logs', 'error.log'), 'utf8'));
-    console.log(`round ${round + 1}: first 200 after ${timings.at(-1)!.toFixed(0)} ms; ${loaded?.[0] ?? ''}`);
-    const status = readFileSync(`/proc/${node.pid}/status`, 'utf8');
-    rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    node.kill('SIGTERM');
-    await new Promise((r) => node.once('exit', r));
   }
   timings.sort((a, b) => a - b);
   const median = timings[Math.floor(timings.length / 2)]!;
