@@ -239,7 +239,7 @@ async function startProxy(
       `proxy_listen = 127.0.0.1:${port}`,
       `declarative_config = ${file}`,
       'data_plane_config_cache_mode = off',
-      'log_level = warn',
+      'log_level = crit',
       '',
     ].join('\n'),
   );

@@ -62,6 +62,8 @@ export class RedisConnection {
         : undefined,
       // A command waits for at most one connection attempt; while reconnecting, usage() fails at once instead.
       maxRetriesPerRequest: 0,
+      // Requests counted in the same event-loop turn share one write to Redis (one round trip for many).
+      enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     }) as ScriptedRedis;
     this.client.defineCommand('rateLimitUsage', { lua: USAGE_SCRIPT });
