@@ -33,6 +33,7 @@ const MANY_ROUTES = Number(values.routes);
 const ROUNDS = Number(values.rounds);
 const BODY = 'x'.repeat(99) + '\n';
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-undici.ts', import.meta.url));
 const API_KEY = 'bench-key';
 
 /** Targets from the task: ratios against nginx in the same run. */
@@ -299,6 +300,12 @@ async function main(): Promise<void> {
       days: 30,
       force: false,
     });
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, ['--import', 'tsx', BARE, String(upstreamPort), String(barePort)], {
+      stdio: 'ignore',
+    });
+    children.push(bare);
+    await firstOk(barePort, '/');
     const few = await startProxy(dir, 'routes-10', routesConfig(10, upstreamPort), '/r5');
     children.push(few.child);
     const many = await startProxy(
@@ -331,12 +338,19 @@ async function main(): Promise<void> {
       ...variants.map((v) => [v.port, '/r5'] as const),
     ] as const)
       wrk(port, path, 2, auth);
-    const rounds: { nginx: WrkResult; ours: WrkResult; oursMany: WrkResult; plugins: WrkResult[] }[] = [];
+    const rounds: {
+      nginx: WrkResult;
+      bare: WrkResult;
+      ours: WrkResult;
+      oursMany: WrkResult;
+      plugins: WrkResult[];
+    }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       // Every target is measured once per round, in an order rotated each round, so that no target always
       // runs first (right after nginx, or on a machine just quieted down).
       const runs: (() => WrkResult)[] = [
         () => wrk(nginxProxyPort, '/'),
+        () => wrk(barePort, '/r5'),
         () => wrk(few.port, '/r5', DURATION, auth),
         () => wrk(many.port, `/r${MANY_ROUTES >> 1}`, DURATION, auth),
         ...variants.map((v) => () => wrk(v.port, '/r5', DURATION, auth)),
@@ -346,13 +360,21 @@ async function main(): Promise<void> {
         const index = (k + i) % runs.length;
         results[index] = runs[index]!();
       }
-      const [nginxRun, oursRun, oursManyRun, ...pluginRuns] = results as [
+      const [nginxRun, bareRun, oursRun, oursManyRun, ...pluginRuns] = results as [
+        WrkResult,
         WrkResult,
         WrkResult,
         WrkResult,
         ...WrkResult[],
       ];
-      rounds.push({ nginx: nginxRun, ours: oursRun, oursMany: oursManyRun, plugins: pluginRuns });
+      rounds.push({
+        nginx: nginxRun,
+        bare: bareRun,
+        ours: oursRun,
+        oursMany: oursManyRun,
+        plugins: pluginRuns,
+      });
+
       const r = rounds[i]!;
       console.log(
         `round ${i + 1}: nginx ${Math.round(r.nginx.rps)} req/s p99 ${r.nginx.p99.toFixed(2)} ms; ` +
@@ -362,6 +384,7 @@ async function main(): Promise<void> {
       );
     }
     const nginx = median(rounds.map((r) => r.nginx));
+    const bareUndici = median(rounds.map((r) => r.bare));
     const ours = median(rounds.map((r) => r.ours));
     const oursMany = median(rounds.map((r) => r.oursMany));
     const withPlugins = variants.map((_, j) => median(rounds.map((r) => r.plugins[j]!)));
@@ -373,6 +396,7 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('upstream directly (one run)', direct, null));
     console.log(row('nginx reverse proxy (1 worker, keepalive 64)', nginx, nginx));
+    console.log(row('bare undici Pool.stream proxy (reference, no routing)', bareUndici, nginx));
     console.log(row('hybrid data plane, 10 routes', ours, nginx));
     console.log(row(`hybrid data plane, ${MANY_ROUTES} routes`, oursMany, nginx));
     for (const [j, v] of variants.entries())
@@ -392,7 +416,10 @@ async function main(): Promise<void> {
       console.log(`${v.name}: costs ${(cost * 100).toFixed(1)} % of plugin-free req/s`);
       checks.push([`${v.name} costs ≤ ${v.budget * 100} %`, cost <= v.budget]);
     }
-    console.log(`\n${MANY_ROUTES} routes: ${(oursMany.rps / ours.rps).toFixed(2)}× the 10-route req/s`);
+    console.log(
+      `\ndata plane, 10 routes: ${(ours.rps / bareUndici.rps).toFixed(2)}× the bare undici proxy's req/s`,
+    );
+    console.log(`${MANY_ROUTES} routes: ${(oursMany.rps / ours.rps).toFixed(2)}× the 10-route req/s`);
     console.log(
       `${MANY_ROUTES}-route declarative_config: process start to first 200 ${many.coldStartMs.toFixed(0)} ms (cold start from the cache: npm run bench:cold-start)`,
     );
