@@ -193,3 +193,19 @@ export function serviceConfig(
     ...extra,
   };
 }
+
+/** One plugin entity as the control plane exports it (enabled, http/https), scoped by `scope` (route, service…). */
+export function pluginEntity(
+  name: string,
+  config: Record<string, unknown>,
+  scope: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: '00000000-0000-4000-8000-000000000001',
+    name,
+    enabled: true,
+    protocols: ['http', 'https'],
+    config,
+    ...scope,
+  };
+}

@@ -12,6 +12,7 @@ import {
   type Echo,
   type TestProxy,
   type Upstream,
+  pluginEntity,
 } from '../../helpers/proxy.js';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -40,16 +41,7 @@ describe('plugin: correlation-id', () => {
           { id: 'route-2', paths: ['/two'] },
         ],
         {
-          plugins: [
-            {
-              id: '00000000-0000-4000-8000-000000000001',
-              name: 'correlation-id',
-              enabled: true,
-              protocols: ['http', 'https'],
-              config,
-              ...scope,
-            },
-          ],
+          plugins: [pluginEntity('correlation-id', config, scope)],
         },
       ),
     }));

@@ -13,6 +13,7 @@ import {
   type Echo,
   type TestProxy,
   type Upstream,
+  pluginEntity,
 } from '../../helpers/proxy.js';
 
 const ALICE = { id: '00000000-0000-4000-8000-00000000a11c', username: 'alice', custom_id: 'cust-1' };
@@ -46,16 +47,7 @@ describe('plugin: key-auth', () => {
       {
         consumers: [ALICE, GUEST],
         keyauth_credentials: [CRED],
-        plugins: [
-          {
-            id: '00000000-0000-4000-8000-000000000001',
-            name: 'key-auth',
-            enabled: true,
-            protocols: ['http', 'https'],
-            config: pluginConfig,
-            ...scope,
-          },
-        ],
+        plugins: [pluginEntity('key-auth', pluginConfig, scope)],
       },
     );
     return (proxy = await startTestProxy({ plugins: BUNDLED_HANDLERS, config }));

@@ -13,6 +13,7 @@ import {
   type Reply,
   type TestProxy,
   type Upstream,
+  pluginEntity,
 } from '../../helpers/proxy.js';
 
 const EXCEEDED = { message: 'Request size limit exceeded' };
@@ -66,16 +67,7 @@ describe('plugin: request-size-limiting', () => {
           { id: 'route-2', paths: ['/free'] },
         ],
         {
-          plugins: [
-            {
-              id: '00000000-0000-4000-8000-000000000001',
-              name: 'request-size-limiting',
-              enabled: true,
-              protocols: ['http', 'https'],
-              config,
-              ...scope,
-            },
-          ],
+          plugins: [pluginEntity('request-size-limiting', config, scope)],
         },
       ),
     }));
