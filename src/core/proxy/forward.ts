@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Writable, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { Writable } from 'node:stream';
 import {
   BAD_UPSTREAM,
   NAME_RESOLUTION_FAILED,
@@ -17,7 +16,8 @@ import {
 } from './answers.js';
 import {
   appendVia,
-  stripResponseHeaders,
+  endToEndResponseHeaders,
+  headerObject,
   upstreamRequestHeaders,
   type ClientView,
   type HeaderPolicy,
@@ -30,13 +30,19 @@ import type {
   RouteMatch,
   ServiceEntity,
 } from './types.js';
+import type { UpstreamExchange } from './upstream-client.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { applyHeaderChanges } from '../plugins/runner/request.js';
 import type { RequestRun } from '../plugins/runner/run.js';
 import { FilteredResponse, answerStopped, answerThroughPlugins } from './plugin-response.js';
 
 /** Kong's service defaults. */
-export const SERVICE_DEFAULTS = { retries: 5, connect_timeout: 60_000, read_timeout: 60_000 } as const;
+export const SERVICE_DEFAULTS = {
+  retries: 5,
+  connect_timeout: 60_000,
+  read_timeout: 60_000,
+  write_timeout: 60_000,
+} as const;
 
 /** Methods nginx does not resend once they reached an upstream (proxy_next_upstream without non_idempotent). */
 const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
@@ -57,18 +63,20 @@ export function classifyFailure(err: Error & { code?: string }): AttemptFailure 
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
       return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: true };
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
       return { outcome: { kind: 'timeout' }, answer: UPSTREAM_TIMEOUT, notSent: true };
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UPSTREAM_READ_TIMEOUT':
+    case 'UPSTREAM_WRITE_TIMEOUT':
       return { outcome: { kind: 'timeout' }, answer: UPSTREAM_TIMEOUT, notSent: false };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return { outcome: null, answer: NAME_RESOLUTION_FAILED, notSent: true };
-    case 'UND_ERR_CLOSED':
-    case 'UND_ERR_DESTROYED':
+    case 'UPSTREAM_POOL_CLOSED':
       // The pool was closed by a configuration swap between pick and dispatch: resend on a fresh one.
       return { outcome: null, answer: BAD_UPSTREAM, notSent: true };
+    case 'UPSTREAM_INVALID_REQUEST':
+      // A header or path that can't be sent (a plugin set a control character): not the upstream's fault.
+      return { outcome: null, answer: UNEXPECTED, notSent: true };
     default:
       return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: false };
   }
@@ -84,8 +92,8 @@ export interface ForwarderOptions {
   log: { warn(message: string): void };
 }
 
-/** One proxied request across its attempts; undici hands it back to the callbacks as `opaque`. */
-class ProxiedRequest implements TargetChoice {
+/** One proxied request across its attempts; the upstream client reports each attempt's response to it. */
+class ProxiedRequest implements TargetChoice, UpstreamExchange {
   pick: BalancerPick | null = null;
   tried: Set<string> | null = null;
   attempts = 0;
@@ -141,6 +149,14 @@ class ProxiedRequest implements TargetChoice {
   }
   get headers(): IncomingHttpHeaders {
     return this.req.headers;
+  }
+
+  // UpstreamExchange.
+  onResponseHead(statusCode: number, rawHeaders: string[]): Writable {
+    return this.forwarder.head(this, statusCode, rawHeaders);
+  }
+  onResponseEnd(err: (Error & { code?: string }) | null): void {
+    this.forwarder.done(this, err);
   }
 }
 
@@ -268,7 +284,6 @@ export class Forwarder {
       tlsVerify: service.tls_verify === true,
       servername: scheme === 'https' ? serverName(hostHeader) : null,
     });
-    const readTimeout = service.read_timeout ?? SERVICE_DEFAULTS.read_timeout;
     p.attempts++;
     p.sentAt = performance.now();
     if (p.firstSentAt === 0) p.firstSentAt = p.sentAt;
@@ -276,38 +291,36 @@ export class Forwarder {
       p.run.upstreamSentAt = p.sentAt;
       p.run.upstreamAddress = `${host}:${port}`;
     }
-    pool.stream<ProxiedRequest>(
+    pool.send(
       {
-        method: p.method as Dispatcher.HttpMethod,
+        method: p.method,
         path: p.upstreamTarget,
         headers: p.upstreamHeaders,
-        // undici streams async iterables (its types list only Readable): read only once connected.
-        body: p.body as unknown as Readable | null,
-        headersTimeout: readTimeout,
-        bodyTimeout: readTimeout,
-        opaque: p,
+        body: p.body,
+        readTimeoutMs: service.read_timeout ?? SERVICE_DEFAULTS.read_timeout,
+        writeTimeoutMs: service.write_timeout ?? SERVICE_DEFAULTS.write_timeout,
       },
-      onUpstreamHead,
-      onAttemptDone,
+      p,
     );
   }
 
   /** The upstream's response head: Kong's headers added, written to the client; the body follows. */
-  head(p: ProxiedRequest, statusCode: number, headers: IncomingHttpHeaders): Writable {
+  head(p: ProxiedRequest, statusCode: number, rawHeaders: string[]): Writable {
     const { policy } = this.options;
     p.responded = true;
     p.status = statusCode;
-    stripResponseHeaders(headers);
-    if (policy.via) appendVia(headers, this.options.via);
+    const list = endToEndResponseHeaders(rawHeaders);
+    if (policy.via) appendVia(list, this.options.via);
     if (policy.upstreamLatency) {
-      headers['x-kong-upstream-latency'] = String(Math.round(performance.now() - p.sentAt));
+      list.push('x-kong-upstream-latency', String(Math.round(performance.now() - p.sentAt)));
     }
     if (policy.proxyLatency) {
-      headers['x-kong-proxy-latency'] = String(Math.round(p.firstSentAt - p.startedAt));
+      list.push('x-kong-proxy-latency', String(Math.round(p.firstSentAt - p.startedAt)));
     }
-    if (p.requestId !== null) headers['x-kong-request-id'] = p.requestId;
+    if (p.requestId !== null) list.push('x-kong-request-id', p.requestId);
     const run = p.run;
     if (run) {
+      const headers = headerObject(list);
       run.upstreamHeadAt = performance.now();
       const own = () => this.ownHeaders(p.startedAt, p.requestId);
       // Only an asynchronous header_filter or a body_filter needs a writable in between; otherwise the
@@ -324,7 +337,7 @@ export class Forwarder {
       p.res.writeHead(run.response.status, run.response.headers);
       return p.res;
     }
-    p.res.writeHead(statusCode, headers);
+    p.res.writeHead(statusCode, list);
     return p.res;
   }
 
@@ -360,7 +373,12 @@ export class Forwarder {
     p.lastFailure = failure;
     const retries = p.service.retries ?? SERVICE_DEFAULTS.retries;
     const resendable = !p.bodyStarted && (failure.notSent || !NON_IDEMPOTENT.has(p.method));
-    if (failure.answer !== NAME_RESOLUTION_FAILED && resendable && p.attempts <= retries) {
+    // Name resolution fails alike on every target; a bad request stays bad; a destroyed pool means shutdown.
+    const final =
+      failure.answer === NAME_RESOLUTION_FAILED ||
+      failure.answer === UNEXPECTED ||
+      err.code === 'UPSTREAM_POOL_DESTROYED';
+    if (!final && resendable && p.attempts <= retries) {
       this.attempt(p);
       return;
     }
@@ -440,14 +458,6 @@ export function chooseTarget(
   const hostHeader =
     choice.match.upstreamHost ?? balancer?.upstream.host_header ?? hostWithPort(host, port, scheme);
   return { host, port, hostHeader };
-}
-
-function onUpstreamHead(data: Dispatcher.StreamFactoryData<ProxiedRequest>): Writable {
-  return data.opaque.forwarder.head(data.opaque, data.statusCode, data.headers);
-}
-
-function onAttemptDone(err: Error | null, data: Dispatcher.StreamData<ProxiedRequest>): void {
-  data.opaque.forwarder.done(data.opaque, err);
 }
 
 /** HTTP/1 requests carry a body only with Content-Length or Transfer-Encoding; HTTP/2 ones unless GET/HEAD. */

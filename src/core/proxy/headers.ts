@@ -33,8 +33,8 @@ const REQUEST_REWRITTEN = new Set([
   'x-kong-request-id',
 ]);
 
-/** Response headers dropped besides the hop-by-hop ones. */
-const RESPONSE_DROPPED = ['proxy-authenticate'];
+/** The response header dropped besides the hop-by-hop ones. */
+const RESPONSE_DROPPED = 'proxy-authenticate';
 
 /** Which of Kong's informational headers are on (the `headers` setting; `off` turns all off). */
 export interface HeaderPolicy {
@@ -244,18 +244,52 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** Removes hop-by-hop headers (and those the upstream's Connection names) from a parsed response head. */
-export function stripResponseHeaders(headers: IncomingHttpHeaders): void {
-  const listed = connectionTokens(headers.connection);
-  if (listed !== null) for (const name of listed) delete headers[name];
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-  for (const name of RESPONSE_DROPPED) if (headers[name] !== undefined) delete headers[name];
+/**
+ * The end-to-end headers of a response head as `[name, value, …]` with lowercased names, in the upstream's
+ * order: hop-by-hop headers (and those the upstream's Connection names) and Proxy-Authenticate removed.
+ */
+export function endToEndResponseHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  let connection: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || name === RESPONSE_DROPPED) {
+      if (name === 'connection')
+        connection = connection === null ? raw[i + 1]! : `${connection},${raw[i + 1]!}`;
+      continue;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  const listed = connectionTokens(connection ?? undefined);
+  if (listed === null) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!listed.has(out[i]!)) kept.push(out[i]!, out[i + 1]!);
+  return kept;
 }
 
-/** Adds the proxy's Via after the upstream's own, as RFC 9110 §7.6.3 asks. */
-export function appendVia(headers: IncomingHttpHeaders, via: string): void {
-  const existing = headers.via;
-  headers.via = existing === undefined ? via : `${String(existing)}, ${via}`;
+/** Adds the proxy's Via after the upstream's own (RFC 9110 §7.6.3), in a lowercased header list. */
+export function appendVia(headers: string[], via: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'via') {
+      headers[i + 1] = `${headers[i + 1]!}, ${via}`;
+      return;
+    }
+  }
+  headers.push('via', via);
+}
+
+/** A lowercased header list as an object, repeated names as arrays (the shape plugins see). */
+export function headerObject(headers: readonly string[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[name] = [seen, value];
+  }
+  return out as IncomingHttpHeaders;
 }
 
 /** The header names a Connection header lists (`close` and `keep-alive` are options, not names). */

@@ -83,7 +83,7 @@ export function tunnel(t: TunnelRequest): void {
     upstream.on('timeout', () => {
       if (!connected) {
         const err: Error & { code?: string } = new Error('connect timeout');
-        err.code = 'UND_ERR_CONNECT_TIMEOUT';
+        err.code = 'UPSTREAM_CONNECT_TIMEOUT';
         onFailure(err);
         return;
       }

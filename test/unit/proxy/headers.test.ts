@@ -7,7 +7,8 @@ import {
   headerPolicy,
   splitHostHeader,
   splitRequestTarget,
-  stripResponseHeaders,
+  endToEndResponseHeaders,
+  headerObject,
 } from '../../../src/core/proxy/headers.js';
 import { plainAddress, trustedIps } from '../../../src/core/proxy/trusted-ips.js';
 
@@ -63,17 +64,41 @@ describe('proxy headers', () => {
   });
 
   it('strips hop-by-hop and Connection-named response headers, appends Via', () => {
-    const headers: Record<string, string | string[]> = {
-      connection: 'keep-alive, X-Secret',
-      'keep-alive': 'timeout=5',
-      'transfer-encoding': 'chunked',
-      'x-secret': '1',
-      'set-cookie': ['a=1', 'b=2'],
-      via: '1.1 upstream-cache',
-    };
-    stripResponseHeaders(headers);
+    const raw = [
+      'Connection',
+      'keep-alive, X-Secret',
+      'Keep-Alive',
+      'timeout=5',
+      'Transfer-Encoding',
+      'chunked',
+      'X-Secret',
+      '1',
+      'Set-Cookie',
+      'a=1',
+      'Proxy-Authenticate',
+      'Basic',
+      'Set-Cookie',
+      'b=2',
+      'Via',
+      '1.1 upstream-cache',
+    ];
+    const headers = endToEndResponseHeaders(raw);
     appendVia(headers, '1.1 hybrid/0.1.0');
-    assert.deepEqual(headers, { 'set-cookie': ['a=1', 'b=2'], via: '1.1 upstream-cache, 1.1 hybrid/0.1.0' });
+    assert.deepEqual(headers, [
+      'set-cookie',
+      'a=1',
+      'set-cookie',
+      'b=2',
+      'via',
+      '1.1 upstream-cache, 1.1 hybrid/0.1.0',
+    ]);
+    assert.deepEqual(headerObject(headers), {
+      'set-cookie': ['a=1', 'b=2'],
+      via: '1.1 upstream-cache, 1.1 hybrid/0.1.0',
+    });
+    const bare = endToEndResponseHeaders(['Content-Length', '2']);
+    appendVia(bare, '1.1 hybrid/0.1.0');
+    assert.deepEqual(bare, ['content-length', '2', 'via', '1.1 hybrid/0.1.0']);
   });
 
   it('writes the upstream Host and TLS server name as Kong', () => {
@@ -91,9 +116,14 @@ describe('proxy headers', () => {
     assert.deepEqual(failure('ECONNREFUSED').outcome, { kind: 'tcp_failure' });
     assert.equal(failure('ECONNREFUSED').answer.status, 502);
     assert.equal(failure('ECONNREFUSED').notSent, true);
-    assert.equal(failure('UND_ERR_CONNECT_TIMEOUT').answer.status, 504);
-    assert.deepEqual(failure('UND_ERR_HEADERS_TIMEOUT').outcome, { kind: 'timeout' });
-    assert.equal(failure('UND_ERR_HEADERS_TIMEOUT').notSent, false);
+    assert.equal(failure('UPSTREAM_CONNECT_TIMEOUT').answer.status, 504);
+    assert.equal(failure('UPSTREAM_CONNECT_TIMEOUT').notSent, true);
+    assert.deepEqual(failure('UPSTREAM_READ_TIMEOUT').outcome, { kind: 'timeout' });
+    assert.equal(failure('UPSTREAM_READ_TIMEOUT').notSent, false);
+    assert.equal(failure('UPSTREAM_WRITE_TIMEOUT').answer.status, 504);
+    assert.equal(failure('UPSTREAM_POOL_CLOSED').notSent, true);
+    assert.equal(failure('UPSTREAM_INVALID_REQUEST').answer.status, 500);
+    assert.equal(failure('UPSTREAM_PREMATURE_CLOSE').answer.status, 502);
     assert.equal(failure('ENOTFOUND').answer.message, 'name resolution failed');
     assert.equal(failure('HPE_INVALID_CONSTANT').answer.status, 502);
   });
