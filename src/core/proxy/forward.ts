@@ -1,6 +1,5 @@
 // Sends a routed request to its service (through the upstream's balancer, or to host:port), streams the
 // response back, and retries failed attempts on other targets as Kong does; failures get Kong's answers.
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +29,7 @@ import type {
   RouteMatch,
   ServiceEntity,
 } from './types.js';
+import { newRequestId } from './request-id.js';
 import type { UpstreamExchange } from './upstream-client.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { applyHeaderChanges } from '../plugins/runner/request.js';
@@ -196,7 +196,7 @@ export class Forwarder {
       client.search,
     );
     const { policy } = this.options;
-    if (policy.requestId) p.requestId = randomUUID().replaceAll('-', '');
+    if (policy.requestId) p.requestId = newRequestId();
     p.upstreamHeaders = upstreamRequestHeaders(req, client, {
       host: '',
       path: client.path,
@@ -416,7 +416,7 @@ export class Forwarder {
     if (policy.responseLatency) {
       extra['x-kong-response-latency'] = String(Math.round(performance.now() - startedAt));
     }
-    if (policy.requestId) extra['x-kong-request-id'] = requestId ?? randomUUID().replaceAll('-', '');
+    if (policy.requestId) extra['x-kong-request-id'] = requestId ?? newRequestId();
     return extra;
   }
 }

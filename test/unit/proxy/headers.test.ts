@@ -2,6 +2,7 @@
 // and the hop-by-hop stripping of response heads.
 import assert from 'node:assert/strict';
 import { classifyFailure, hostWithPort, serverName } from '../../../src/core/proxy/forward.js';
+import { newRequestId } from '../../../src/core/proxy/request-id.js';
 import {
   appendVia,
   headerPolicy,
@@ -99,6 +100,12 @@ describe('proxy headers', () => {
     const bare = endToEndResponseHeaders(['Content-Length', '2']);
     appendVia(bare, '1.1 hybrid/0.1.0');
     assert.deepEqual(bare, ['content-length', '2', 'via', '1.1 hybrid/0.1.0']);
+  });
+
+  it('makes request ids of 32 hex digits, all different', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => newRequestId()));
+    assert.equal(ids.size, 2000);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{32}$/);
   });
 
   it('writes the upstream Host and TLS server name as Kong', () => {
