@@ -330,6 +330,8 @@ class Connection {
     clearTimeout(this.connectTimer);
     if (this.timer !== null) clearTimeout(this.timer);
     this.pool.forget(this);
+    // The parser's native memory is freed only by close(), once no execute() is on the stack (as Node's client).
+    setImmediate(closeParser, this.parser);
   }
 
   private onConnect(): void {
@@ -393,14 +395,19 @@ class Connection {
     this.lastRead = performance.now();
     const result = this.parser.execute(data);
     if (result instanceof Error) {
-      if (this.exchange !== null && this.out === null) {
-        this.fail(
-          new UpstreamError(
-            'UPSTREAM_INVALID_RESPONSE',
-            `invalid response from the upstream: ${result.message}`,
-          ),
-        );
-      } else this.fail(result);
+      if (this.complete) {
+        // The response was whole; what followed it is not HTTP: deliver it, never reuse the connection.
+        this.keepAlive = false;
+        this.flush();
+        this.destroy();
+        return;
+      }
+      this.fail(
+        new UpstreamError(
+          'UPSTREAM_INVALID_RESPONSE',
+          `invalid response from the upstream: ${result.message}`,
+        ),
+      );
       return;
     }
     this.flush();
@@ -421,6 +428,11 @@ class Connection {
     if (raw === undefined) {
       raw = this.partialHeaders;
       this.partialHeaders = [];
+    }
+    if (this.complete) {
+      // A second response after the one asked for: the connection is not trusted again.
+      this.keepAlive = false;
+      return 1;
     }
     const exchange = this.exchange;
     if (exchange === null || this.out !== null) {
@@ -449,7 +461,7 @@ class Connection {
   }
 
   private onBody(chunk: Buffer): void {
-    if (this.out !== null) this.pending.push(chunk);
+    if (this.out !== null && !this.complete) this.pending.push(chunk);
   }
 
   private onMessageComplete(): void {
@@ -629,6 +641,10 @@ function hasContentLength(headers: readonly string[]): boolean {
     if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
   }
   return false;
+}
+
+function closeParser(parser: Llhttp): void {
+  parser.close();
 }
 
 function deferEnd(exchange: UpstreamExchange, err: UpstreamError): void {
