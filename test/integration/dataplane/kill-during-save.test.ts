@@ -1,4 +1,5 @@
 // kill -9 of a process writing its config cache, at random moments: the cache always loads, old or new, never damaged.
+// (The cache module alone, many saves a second; kill-during-apply.test.ts kills whole data planes.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
