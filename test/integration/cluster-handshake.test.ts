@@ -1,8 +1,7 @@
 // The cluster handshake through real CP/DP processes: chain depth, refusals, OCSP, version and plugin rules,
 // certificate rotation by reload, and data planes reaching their control plane through a CONNECT proxy.
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +16,7 @@ import {
   type ControlPlane,
   type DataPlane,
 } from '../helpers/cluster-nodes.js';
+import { startConnectProxy } from '../helpers/connect-proxy.js';
 import { daysFromNow, OpensslPki, startOcspResponder, type Issued } from '../helpers/openssl-pki.js';
 import { freePort, makeTempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -433,51 +433,8 @@ describe('cluster handshake (real CP/DP processes)', function () {
   });
 
   describe('cluster_use_proxy through an HTTP CONNECT proxy', () => {
-    /** A minimal CONNECT proxy: checks Basic credentials, pipes both ways, records tunnels and first bytes. */
-    async function connectProxy(credentials: string) {
-      const tunnels: { target: string; firstByte?: number }[] = [];
-      const sockets = new Set<Socket>();
-      const server: Server = createHttpServer((_req, res) => res.writeHead(405).end());
-      server.on('connect', (req, client: Socket, head: Buffer) => {
-        sockets.add(client);
-        const expected = `Basic ${Buffer.from(credentials).toString('base64')}`;
-        if (req.headers['proxy-authorization'] !== expected) {
-          client.end(
-            'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic\r\ncontent-length: 0\r\n\r\n',
-          );
-          return;
-        }
-        const tunnel: (typeof tunnels)[number] = { target: req.url ?? '' };
-        tunnels.push(tunnel);
-        const [host, port] = [
-          tunnel.target.slice(0, tunnel.target.lastIndexOf(':')),
-          Number(tunnel.target.split(':').pop()),
-        ];
-        const upstream = netConnect(port, host, () => {
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          if (head.length) upstream.write(head);
-          client.once('data', (chunk: Buffer) => (tunnel.firstByte = chunk[0]));
-          client.pipe(upstream).pipe(client);
-        });
-        sockets.add(upstream);
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-      });
-      const port = await freePort();
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-      return {
-        port,
-        tunnels,
-        close: () =>
-          new Promise<void>((resolve) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => resolve());
-          }),
-      };
-    }
-
     it('connects through the proxy with credentials, TLS end to end, and syncs; says why when the proxy refuses or is down', async () => {
-      const proxy = await connectProxy('hybrid:s3cret');
+      const proxy = await startConnectProxy({ credentials: 'hybrid:s3cret' });
       try {
         const cp = await nodes.controlPlane('cp-proxied', shared);
         await nodes.start(cp);
@@ -533,6 +490,96 @@ describe('cluster handshake (real CP/DP processes)', function () {
       } finally {
         await nodes.stopAll();
         await proxy.close();
+      }
+    });
+
+    it('https:// proxy: trusted through the cluster CA (as Kong), NODE_EXTRA_CA_CERTS or proxy_server_ssl_verify = off; a certificate not trusted or for another name stops the DP, saying so, before any CONNECT', async () => {
+      const proxyRoot = await pki.root({ name: 'proxy-root' });
+      const httpsProxy = async (issuer: Issued, name: string, san: string[]) => {
+        const cert = await pki.leaf(issuer, 'cp', { name, san });
+        return startConnectProxy({
+          credentials: 'hybrid:s3cret',
+          tls: { cert: cert.certPem, key: cert.keyPem },
+        });
+      };
+      const proxies = {
+        clusterCa: await httpsProxy(root, 'proxy-cluster-ca', ['IP:127.0.0.1']),
+        foreign: await httpsProxy(proxyRoot, 'proxy-foreign', ['IP:127.0.0.1']),
+        foreignToo: await httpsProxy(proxyRoot, 'proxy-foreign-too', ['IP:127.0.0.1']),
+        otherName: await httpsProxy(root, 'proxy-other-name', ['proxy.example']),
+      };
+      try {
+        const cp = await nodes.controlPlane('cp-https-proxy', pkiLines(cpLeaf.certPath, cpLeaf.keyPath));
+        await nodes.start(cp);
+        await adminCreate(cp, '/services', { name: 'over-https-proxy', url: 'http://127.0.0.1:9/' });
+        const dpLines = await leafLines(await pki.leaf(root, 'dp', { name: 'dp-https-proxy' }));
+        const via = (proxy: { port: number }, ...extra: string[]) => [
+          ...dpLines,
+          'cluster_use_proxy = on',
+          `proxy_server = https://hybrid:s3cret@127.0.0.1:${proxy.port}`,
+          ...extra,
+        ];
+        const trusted = await nodes.dataPlane('dp-https-cluster-ca', cp.cluster, via(proxies.clusterCa));
+        const untrusted = await nodes.dataPlane('dp-https-foreign', cp.cluster, via(proxies.foreign));
+        const extraCa = await nodes.dataPlane('dp-https-extra-ca', cp.cluster, via(proxies.foreignToo));
+        const unverified = await nodes.dataPlane(
+          'dp-https-unverified',
+          cp.cluster,
+          via(proxies.foreignToo, 'proxy_server_ssl_verify = off'),
+        );
+        const misnamed = await nodes.dataPlane('dp-https-other-name', cp.cluster, via(proxies.otherName));
+        await Promise.all([
+          ...[trusted, untrusted, unverified, misnamed].map((dp) => nodes.start(dp)),
+          nodes.start(extraCa, { NODE_EXTRA_CA_CERTS: proxyRoot.certPath }),
+        ]);
+
+        await synced(cp, trusted, 'the DP behind a proxy certified by the cluster CA syncs');
+        assert.match(
+          nodeLog(trusted),
+          new RegExp(
+            `connected to control plane 127\\.0\\.0\\.1:${cp.cluster} through proxy_server https://127\\.0\\.0\\.1:${proxies.clusterCa.port}\\b`,
+          ),
+        );
+        assert.doesNotMatch(nodeLog(trusted), /s3cret/, 'credentials stay out of the log');
+        assert.equal(
+          proxies.clusterCa.tunnels[0]?.target,
+          `127.0.0.1:${cp.cluster}`,
+          'the proxy saw the CONNECT',
+        );
+        assert.equal(proxies.clusterCa.tunnels[0]!.firstByte, 0x16, 'and only TLS inside the tunnel');
+        await synced(cp, extraCa, 'the DP trusting the proxy CA through NODE_EXTRA_CA_CERTS syncs');
+        await synced(cp, unverified, 'the DP with proxy_server_ssl_verify = off syncs');
+        assert.ok(proxies.foreignToo.tunnels.length >= 2);
+
+        await logged(
+          untrusted,
+          new RegExp(
+            `cannot connect to control plane 127\\.0\\.0\\.1:${cp.cluster}: proxy_server https://127\\.0\\.0\\.1:${proxies.foreign.port} certificate not trusted: unable to verify the first certificate \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\)`,
+          ),
+          'the DP says the proxy certificate is not trusted',
+        );
+        await logged(
+          misnamed,
+          new RegExp(
+            `proxy_server https://127\\.0\\.0\\.1:${proxies.otherName.port} certificate not trusted: Hostname/IP does not match certificate's altnames: .*\\(ERR_TLS_CERT_ALTNAME_INVALID\\)`,
+          ),
+          'the DP says the proxy certificate is for another name',
+        );
+        for (const [dp, proxy] of [
+          [untrusted, proxies.foreign],
+          [misnamed, proxies.otherName],
+        ] as const) {
+          assert.equal((await dpStatus(dp)).hash, EMPTY_HASH, 'no configuration');
+          assert.doesNotMatch(nodeLog(dp), /connected to control plane/);
+          assert.ok(
+            proxy.tlsClientErrors.length >= 1,
+            'the DP reached the proxy and broke off its handshake',
+          );
+          assert.deepEqual(proxy.tunnels, [], 'no CONNECT (nor credentials) sent to a proxy not trusted');
+        }
+      } finally {
+        await nodes.stopAll();
+        await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
       }
     });
   });

@@ -11,10 +11,44 @@ export const TUNNEL_TIMEOUT_MS = 10_000;
 export interface TunnelOptions {
   /** proxy_server: http:// or https://, with optional user:password (sent as Proxy-Authorization: Basic). */
   proxyUrl: string;
-  /** proxy_server_ssl_verify: check an https:// proxy's certificate. */
+  /** proxy_server_ssl_verify: check an https:// proxy's certificate (its chain and its name). */
   verifyProxyTls: boolean;
+  /** The CAs (PEM) an https:// proxy's certificate must chain to when checked; Node's default list if unset. */
+  proxyCa?: string[];
   timeoutMs?: number;
 }
+
+/** Node's X509 certificate error codes (tls docs) and its name check: the proxy's certificate was refused. */
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** proxy_server without its credentials, for log lines and errors. */
 export function redactProxyUrl(proxyUrl: string): string {
@@ -46,6 +80,7 @@ export function openTunnel(target: { host: string; port: number }, options: Tunn
       headers,
       agent: false,
       ...(secure ? { rejectUnauthorized: options.verifyProxyTls } : {}),
+      ...(secure && options.verifyProxyTls && options.proxyCa ? { ca: options.proxyCa } : {}),
     });
     const timer = setTimeout(() => {
       req.destroy();
@@ -67,7 +102,10 @@ export function openTunnel(target: { host: string; port: number }, options: Tunn
     });
     req.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`${where} unreachable: ${err.code ?? err.message}`));
+      // A certificate refused is not a proxy that cannot be reached: say which check failed, nothing was sent.
+      if (err.code && CERTIFICATE_ERRORS.has(err.code))
+        reject(new Error(`${where} certificate not trusted: ${err.message} (${err.code})`));
+      else reject(new Error(`${where} unreachable: ${err.code ?? err.message}`));
     });
     req.end();
   });

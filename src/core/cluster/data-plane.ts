@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { clusterServerName, type HybridConfig } from '../config/index.js';
 import type { Logger } from '../process/logger.js';
-import { assertUsableCertificates, clusterTlsOptions } from './certificates.js';
+import { assertUsableCertificates, clusterTlsOptions, proxyServerTrust } from './certificates.js';
 import { redactProxyUrl, tunnelledConnection } from './connect-tunnel.js';
 import { refusePeer } from './peer.js';
 import { decodeReconfigure } from './frames.js';
@@ -73,7 +73,10 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
     const ws = new WebSocket(url, {
       ...clusterTlsOptions(tlsConfig),
       servername: clusterServerName(tlsConfig),
-      ...(proxy ? { createConnection: tunnelledConnection(proxy) } : {}),
+      // The proxy's trust includes the cluster CA, so it follows certificate rotation too.
+      ...(proxy
+        ? { createConnection: tunnelledConnection({ ...proxy, proxyCa: proxyServerTrust(tlsConfig) }) }
+        : {}),
       // The control plane's chain is checked by the PKI module below, as the control plane checks ours.
       rejectUnauthorized: false,
       maxPayload: config.cluster_max_payload,

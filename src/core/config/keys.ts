@@ -251,7 +251,7 @@ export const KEY_DEFINITIONS = {
     'clustering',
     boolean(),
     'on',
-    'Verify the certificate of an `https://` proxy_server.',
+    'Verify the certificate of an `https://` proxy_server (chain and name) against Node’s CA list, `NODE_EXTRA_CA_CERTS` and the cluster’s trust (`cluster_ca_cert` in pki mode, `cluster_cert` in shared mode), as Kong.',
   ),
   data_plane_config_cache_mode: key(
     'clustering',
