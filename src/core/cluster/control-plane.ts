@@ -9,7 +9,14 @@ import { exportDeclarative } from '../declarative/index.js';
 import type { Logger } from '../process/logger.js';
 import type { Store } from '../store/index.js';
 import { assertUsableCertificates, clusterTlsOptions } from './certificates.js';
-import { checkPlugins, checkVersion } from './compat.js';
+import {
+  announcedPlugins,
+  checkConfiguration,
+  checkVersion,
+  pluginVersionNotes,
+  type IncompatibleReason,
+  type PluginVersion,
+} from './compat.js';
 import { checkPeer } from './peer.js';
 import { createRevocationCheck } from './revocation.js';
 import { encodeReconfigure, type EncodedConfig } from './frames.js';
@@ -22,6 +29,11 @@ export interface ClusterListenerOptions {
   store: Store;
   logger: Logger;
   version: string;
+  /**
+   * The plugins this control plane runs, with their versions: a data plane's versions of the configured ones
+   * are compared against these (plugin_version_incompatible). Without it only the plugin set is checked.
+   */
+  plugins?: readonly PluginVersion[];
   /** Records each data plane in the store (clustering_data_planes); none in tests of the listener alone. */
   registry?: DataPlaneRegistry;
 }
@@ -33,11 +45,12 @@ export interface DataPlaneSession {
   ip: string;
   version: string;
   labels: Record<string, string>;
-  plugins: string[];
+  /** As announced in basic_info. */
+  plugins: PluginVersion[];
   configHash: string | null;
   lastSeen: number;
-  /** Why this data plane gets no configuration, if it gets none. */
-  incompatible: string | null;
+  /** Why this data plane gets no configuration, if it gets none (its sync_status and the detail). */
+  incompatible: { reason: IncompatibleReason; message: string } | null;
   /** notAfter of the client certificate presented in the handshake, unix seconds. */
   certExpiry: number | null;
   socket: WebSocket;
@@ -58,6 +71,7 @@ export interface ClusterListener {
 
 export async function startClusterListener(options: ClusterListenerOptions): Promise<ClusterListener> {
   const { config, store, version, registry } = options;
+  const ownPlugins = options.plugins ?? [];
   const log = options.logger.child('clustering');
   const sessions = new Map<WebSocket, DataPlaneSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.cluster_max_payload });
@@ -157,7 +171,7 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
         ws.close(1002, 'basic_info expected');
         return;
       }
-      session.plugins = info.plugins.map((p) => p.name);
+      session.plugins = announcedPlugins(info.plugins);
       session.labels = info.labels ?? {};
       const versionCheck = checkVersion(version, session.version);
       if (!versionCheck.compatible) {
@@ -168,6 +182,8 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
       }
       sessions.set(ws, session);
       log.notice(`${who} connected (version ${session.version})`);
+      for (const note of pluginVersionNotes(ownPlugins, session.plugins))
+        log[note.level](`${who}: ${note.message}`);
       if (current) send(session, current);
       registry?.connected(session);
     });
@@ -182,12 +198,12 @@ export async function startClusterListener(options: ClusterListenerOptions): Pro
   }
 
   function send(session: DataPlaneSession, encoded: EncodedConfig): void {
-    const check = checkPlugins(encoded.plugins, session.plugins);
+    const check = checkConfiguration(encoded.plugins, ownPlugins, session.plugins);
     if (!check.compatible) {
-      if (session.incompatible !== check.message) {
+      if (session.incompatible?.message !== check.message) {
         log.warn(`data plane ${session.id}: ${check.reason}: ${check.message}; it gets no configuration`);
       }
-      session.incompatible = check.message;
+      session.incompatible = { reason: check.reason, message: check.message };
       return;
     }
     session.incompatible = null;

@@ -178,7 +178,7 @@ export class DataPlaneRegistry {
   }
 }
 
-/** Kong's sync_status of a connected data plane: normal unless the configuration needs plugins it lacks. */
+/** Kong's sync_status of a connected data plane: normal unless its plugins keep it from the configuration. */
 function syncStatusOf(session: RegisteredSession): SyncStatus {
-  return session.incompatible ? 'plugin_set_incompatible' : 'normal';
+  return session.incompatible?.reason ?? 'normal';
 }

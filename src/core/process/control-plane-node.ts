@@ -46,7 +46,14 @@ export async function startControlPlane(ctx: NodeContext): Promise<RunningNode> 
     admin = await startAdminFor(ctx, store, () => listener?.configHash() ?? null, plugins.announced);
     for (const address of admin.addresses) endpoints.push(`admin ${address.url}`);
     if (config.role === 'control_plane') {
-      listener = await startClusterListener({ config, store, logger, version: PACKAGE_VERSION, registry });
+      listener = await startClusterListener({
+        config,
+        store,
+        logger,
+        version: PACKAGE_VERSION,
+        plugins: plugins.announced,
+        registry,
+      });
       for (const a of listener.addresses) endpoints.push(`cluster wss://${hostPort(a.host, a.port)}`);
     }
   } catch (err) {

@@ -121,7 +121,11 @@ for (const [engine, open] of Object.entries(engines)) {
       });
 
       now += 30_000;
-      Object.assign(dp, { lastSeen: now, configHash: 'b'.repeat(32), incompatible: 'plugin x missing' });
+      Object.assign(dp, {
+        lastSeen: now,
+        configHash: 'b'.repeat(32),
+        incompatible: { reason: 'plugin_set_incompatible', message: 'plugin x missing' },
+      });
       r.updated(dp);
       await r.flush();
       let later = await store.dataPlanes.get(dp.id);
@@ -129,6 +133,12 @@ for (const [engine, open] of Object.entries(engines)) {
       assert.equal(later?.config_hash, 'b'.repeat(32));
       assert.equal(later?.sync_status, 'plugin_set_incompatible');
       assert.equal(later?.created_at, T0 / 1000);
+
+      dp.incompatible = { reason: 'plugin_version_incompatible', message: 'configured plugin x 2.0.0' };
+      r.updated(dp);
+      await r.flush();
+      later = await store.dataPlanes.get(dp.id);
+      assert.equal(later?.sync_status, 'plugin_version_incompatible');
 
       r.disconnected(dp);
       await r.flush();
