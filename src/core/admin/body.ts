@@ -1,4 +1,5 @@
 // Request bodies: JSON, urlencoded and multipart forms, decoded into one argument object per Kong's rules.
+import { multipartBoundary, parseMultipart, partText } from '../http/multipart.js';
 import { decodeForm, FormDecodeError } from './form.js';
 
 /** Kong's `nginx_admin_client_max_body_size` default (10m). */
@@ -31,42 +32,6 @@ function formError(err: FormDecodeError): ParsedBody {
       fields: { [err.field]: err.message },
     },
   };
-}
-
-/** The `boundary` parameter of a multipart content type, unquoted. */
-export function multipartBoundary(contentType: string): string | null {
-  const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  const boundary = m ? (m[1] ?? m[2]) : undefined;
-  return boundary && boundary.length <= 200 ? boundary : null;
-}
-
-/**
- * Splits a multipart/form-data body into ordered name/value pairs. File parts count as values (their
- * content), so `curl -F cert=@cert.pem` works as in Kong. Returns null when the body is not well formed.
- */
-export function parseMultipart(raw: Buffer, boundary: string): Array<[string, string]> | null {
-  const delimiter = Buffer.from(`--${boundary}`);
-  const pairs: Array<[string, string]> = [];
-  let pos = raw.indexOf(delimiter);
-  if (pos < 0) return null;
-  for (;;) {
-    pos += delimiter.length;
-    if (raw.subarray(pos, pos + 2).toString('latin1') === '--') return pairs;
-    const next = raw.indexOf(delimiter, pos);
-    if (next < 0) return null;
-    // A part is CRLF, headers, CRLF CRLF, content, CRLF, then the next delimiter.
-    const part = raw.subarray(pos, next);
-    const headerEnd = part.indexOf('\r\n\r\n');
-    if (headerEnd < 0) return null;
-    const headers = part.subarray(0, headerEnd).toString('utf8');
-    let content = part.subarray(headerEnd + 4);
-    if (content.subarray(content.length - 2).toString('latin1') === '\r\n')
-      content = content.subarray(0, content.length - 2);
-    const disposition = /content-disposition:[^\r\n]*?;\s*name=(?:"([^"]*)"|([^;\s\r\n]+))/i.exec(headers);
-    if (!disposition) return null;
-    pairs.push([disposition[1] ?? disposition[2] ?? '', content.toString('utf8')]);
-    pos = next;
-  }
 }
 
 /**
@@ -144,9 +109,15 @@ export function parseBody(contentType: string | undefined, raw: Buffer): ParsedB
     }
   }
   if (type === MULTIPART_TYPE) {
+    // File parts count as values (their content), so `curl -F cert=@cert.pem` works as in Kong.
     const boundary = multipartBoundary(contentType ?? '');
-    const pairs = boundary ? parseMultipart(raw, boundary) : null;
-    if (!pairs) return { kind: 'error', status: 400, body: { message: 'Cannot parse multipart body' } };
+    let pairs: Array<[string, string]>;
+    try {
+      if (!boundary) throw new Error('no boundary');
+      pairs = parseMultipart(raw, boundary).map((part) => [part.name, partText(part)]);
+    } catch {
+      return { kind: 'error', status: 400, body: { message: 'Cannot parse multipart body' } };
+    }
     try {
       return formArgs(decodeForm(pairs));
     } catch (err) {

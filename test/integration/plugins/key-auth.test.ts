@@ -15,6 +15,7 @@ import {
   type Upstream,
   pluginEntity,
 } from '../../helpers/proxy.js';
+import { encodeForm, sha256, startFormUpstream, type FormEcho } from '../../helpers/multipart.js';
 
 const ALICE = { id: '00000000-0000-4000-8000-00000000a11c', username: 'alice', custom_id: 'cust-1' };
 const GUEST = { id: '00000000-0000-4000-8000-0000000009e5', username: 'guest' };
@@ -127,6 +128,107 @@ describe('plugin: key-auth', () => {
       body: 'apikey=secret-1',
     });
     assert.equal(ignored.status, 401);
+  });
+
+  describe('multipart/form-data bodies (key_in_body)', () => {
+    let forms: Upstream;
+    before(async () => {
+      forms = await startFormUpstream();
+    });
+    after(async () => forms.close());
+    const FILE = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
+    const startForms = async (pluginConfig: Record<string, unknown>) => {
+      proxy = await startTestProxy({
+        plugins: BUNDLED_HANDLERS,
+        config: serviceConfig(
+          { host: '127.0.0.1', port: forms.port },
+          [{ id: 'route-1', paths: ['/secure'] }],
+          {
+            consumers: [ALICE],
+            keyauth_credentials: [CRED],
+            plugins: [pluginEntity('key-auth', pluginConfig)],
+          },
+        ),
+      });
+    };
+    const post = (body: Buffer | string, contentType: string) =>
+      send(proxy.port, { method: 'POST', path: '/secure', headers: { 'content-type': contentType }, body });
+    const formWith = (...fields: [string, string][]) => {
+      const form = new FormData();
+      for (const [name, value] of fields) form.append(name, value);
+      form.append('file', new Blob([FILE], { type: 'image/png' }), 'pic.png');
+      return encodeForm(form);
+    };
+
+    it('finds the key in a multipart field; hide_credentials removes it, the file part arrives byte for byte', async () => {
+      await startForms({ key_in_body: true, hide_credentials: true });
+      const { body, contentType } = await formWith(['before', '1'], ['apikey', 'secret-1'], ['after', '2']);
+      const reply = await post(body, contentType);
+      assert.equal(reply.status, 200, reply.text);
+      const echo = JSON.parse(reply.text) as FormEcho;
+      assert.equal(echo.contentLength, String(echo.bytes));
+      assert.deepEqual(echo.fields, [
+        ['before', '1'],
+        ['after', '2'],
+        ['file', { filename: 'pic.png', type: 'image/png', hex: FILE.toString('hex') }],
+      ]);
+    });
+
+    it('without hide_credentials the body goes upstream unchanged', async () => {
+      await startForms({ key_in_body: true });
+      const encoded = await formWith(['apikey', 'secret-1']);
+      // A preamble and an epilogue, which a rewritten body would not have.
+      const body = Buffer.concat([Buffer.from('preamble\r\n'), encoded.body, Buffer.from('epilogue')]);
+      const reply = await post(body, encoded.contentType);
+      assert.equal(reply.status, 200);
+      assert.equal((JSON.parse(reply.text) as FormEcho).sha256, sha256(body));
+    });
+
+    it("answers Kong's 401s: an unknown key, the key twice, no key", async () => {
+      await startForms({ key_in_body: true });
+      const answer = async (...fields: [string, string][]) => {
+        const { body, contentType } = await formWith(...fields);
+        const reply = await post(body, contentType);
+        return [reply.status, (JSON.parse(reply.text) as { message: string }).message];
+      };
+      assert.deepEqual(await answer(['apikey', 'nope']), [401, 'Unauthorized']);
+      assert.deepEqual(await answer(['apikey', 'secret-1'], ['apikey', 'secret-1']), [
+        401,
+        'Duplicate API key found',
+      ]);
+      assert.deepEqual(await answer(['other', 'x']), [401, 'No API key found in request']);
+    });
+
+    it('reads a malformed multipart body as having no key, as Kong (401, not 400)', async () => {
+      await startForms({ key_in_body: true });
+      const cases: [string, string][] = [
+        [
+          '--b\r\nContent-Disposition: form-data; name="apikey"\r\n\r\nsecret-1',
+          'multipart/form-data; boundary=b',
+        ],
+        ['apikey=secret-1', 'multipart/form-data'],
+      ];
+      for (const [body, contentType] of cases) {
+        const reply = await post(body, contentType);
+        assert.equal(reply.status, 401);
+        assert.deepEqual(JSON.parse(reply.text), { message: 'No API key found in request' });
+      }
+      // A key elsewhere still authenticates; the unreadable body is passed on as it came.
+      const reply = await send(proxy.port, {
+        method: 'POST',
+        path: '/secure',
+        headers: { 'content-type': 'multipart/form-data; boundary=b', apikey: 'secret-1' },
+        body: '--b\r\nbroken',
+      });
+      assert.equal(reply.status, 200);
+      assert.equal((JSON.parse(reply.text) as FormEcho).sha256, sha256(Buffer.from('--b\r\nbroken')));
+    });
+
+    it('does not look in a multipart body without key_in_body', async () => {
+      await startForms({});
+      const { body, contentType } = await formWith(['apikey', 'secret-1']);
+      assert.equal((await post(body, contentType)).status, 401);
+    });
   });
 
   it('hide_credentials removes the key from the header and the query string', async () => {

@@ -23,6 +23,7 @@ import {
   type TestProxy,
   type Upstream,
 } from '../../helpers/proxy.js';
+import { encodeForm, sha256, startFormUpstream, type FormEcho } from '../../helpers/multipart.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 /** What the upstream received; its default answer is this as JSON. */
@@ -376,6 +377,102 @@ describe('plugins: proxy-cache, request-transformer, response-transformer (real 
       );
       assert.equal(echo.method, 'GET');
       assert.equal(echo.url, '/m?a=1&b=2&z=0');
+    });
+  });
+
+  describe('request-transformer on multipart/form-data bodies', () => {
+    let forms: Upstream;
+    let hits = 0;
+    before(async () => {
+      forms = await startFormUpstream();
+      forms.server.on('request', () => (hits += 1));
+    });
+    after(async () => forms.close());
+    const startForms = async (config: Record<string, unknown>) => {
+      proxy = await startTestProxy({
+        components: DATA_PLANE_COMPONENTS,
+        plugins: PLUGINS,
+        config: serviceConfig({ host: '127.0.0.1', port: forms.port }, [{ id: 'route-1', paths: ['/mp'] }], {
+          plugins: [requestRow(config)] as DeclarativeConfig['plugins'],
+        }),
+      });
+    };
+    const post = (body: Buffer | string, contentType: string) =>
+      send(proxy!.port, { method: 'POST', path: '/mp', headers: { 'content-type': contentType }, body });
+    const FILE = patterned(1024 * 1024);
+
+    it('renames, removes, replaces, adds and appends fields; a 1 MB file part arrives byte for byte', async () => {
+      await startForms({
+        remove: { body: ['drop'] },
+        rename: { body: ['old:new', 'upload:document'] },
+        replace: { body: ['swap:swapped'] },
+        add: { body: ['added:$(headers.x_tag)'] },
+        append: { body: ['multi:two'] },
+      });
+      const form = new FormData();
+      form.append('drop', '1');
+      form.append('old', 'ö');
+      form.append('swap', 's');
+      form.append('multi', 'one');
+      form.append('upload', new Blob([FILE], { type: 'application/octet-stream' }), 'data.bin');
+      const { body, contentType } = await encodeForm(form);
+      const reply = await send(proxy!.port, {
+        method: 'POST',
+        path: '/mp',
+        headers: { 'content-type': contentType, 'x-tag': 'tagged' },
+        body,
+      });
+      assert.equal(reply.status, 200, reply.text);
+      const echo = JSON.parse(reply.text) as FormEcho;
+      assert.equal(echo.error, undefined);
+      assert.equal(echo.contentType, contentType, 'the boundary is kept');
+      assert.equal(echo.contentLength, String(echo.bytes));
+      assert.deepEqual(echo.fields, [
+        ['new', 'ö'],
+        ['swap', 'swapped'],
+        ['multi', 'one'],
+        ['document', { filename: 'data.bin', type: 'application/octet-stream', hex: FILE.toString('hex') }],
+        ['added', 'tagged'],
+        ['multi', 'two'],
+      ]);
+    });
+
+    it('sends a body it has nothing to change byte for byte', async () => {
+      await startForms({ remove: { body: ['absent'] }, rename: { body: ['absent:other'] } });
+      const form = new FormData();
+      form.append('keep', 'k');
+      form.append('f', new Blob([FILE.subarray(0, 4096)]), 'f.bin');
+      const encoded = await encodeForm(form);
+      // A preamble and an epilogue, which a rewritten body would not have.
+      const body = Buffer.concat([Buffer.from('preamble\r\n'), encoded.body, Buffer.from('epilogue')]);
+      const echo = JSON.parse((await post(body, encoded.contentType)).text) as FormEcho;
+      assert.equal(echo.sha256, sha256(body));
+    });
+
+    it('answers 400 for a malformed multipart body, without calling the upstream', async () => {
+      await startForms({ remove: { body: ['secret'] } });
+      const before = hits;
+      const cases: [string, string, RegExp][] = [
+        [
+          '--b\r\nContent-Disposition: form-data; name="secret"\r\n\r\ncut sho',
+          'multipart/form-data; boundary=b',
+          /no closing '--b' delimiter/,
+        ],
+        ['secret=1', 'multipart/form-data', /no boundary in the Content-Type/],
+        [
+          '--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--\r\n',
+          'multipart/form-data; boundary=b',
+          /no Content-Disposition/,
+        ],
+      ];
+      for (const [body, contentType, message] of cases) {
+        const reply = await post(body, contentType);
+        assert.equal(reply.status, 400);
+        const { message: text } = JSON.parse(reply.text) as { message: string };
+        assert.match(text, /^Invalid multipart\/form-data body: /);
+        assert.match(text, message);
+      }
+      assert.equal(hits, before);
     });
   });
 

@@ -1,6 +1,14 @@
 // key-auth: finds an API key in a header, the query string or the body, and authenticates its consumer (Kong's
 // messages, headers and anonymous "logical OR" flow).
 import { definePlugin, type ConsumerEntity, type CredentialEntity, type PluginContext } from '../api.js';
+import {
+  encodeMultipart,
+  multipartBoundary,
+  MultipartError,
+  parseMultipart,
+  partText,
+  type MultipartPart,
+} from '../../http/multipart.js';
 import { PACKAGE_VERSION } from '../../version.js';
 import { schema } from './schema.js';
 
@@ -24,14 +32,23 @@ export const KEY_AUTH_MESSAGES = {
 
 type Ctx = PluginContext<KeyAuthConfig>;
 type Body =
-  { kind: 'form'; params: URLSearchParams } | { kind: 'json'; value: Record<string, unknown> } | null;
+  | { kind: 'form'; params: URLSearchParams }
+  | { kind: 'json'; value: Record<string, unknown> }
+  | { kind: 'multipart'; parts: MultipartPart[]; boundary: string }
+  | null;
 
-/** The body's fields when it is a form or a JSON object (multipart and others are not searched). */
+/**
+ * The body's fields when it is a form, a multipart form or a JSON object (other bodies are not searched).
+ * A body that can't be read is searched as an empty one, as Kong does (logged at info).
+ */
 async function readBody(ctx: Ctx): Promise<Body> {
-  const type = String(ctx.request.headers['content-type'] ?? '').toLowerCase();
+  const contentType = String(ctx.request.headers['content-type'] ?? '');
+  const type = contentType.toLowerCase();
   const isForm = type.startsWith('application/x-www-form-urlencoded');
   const isJson = type.startsWith('application/json') || /^application\/[^;]*\+json/.test(type);
-  if (!isForm && !isJson) return null;
+  const isMultipart = type.startsWith('multipart/form-data');
+  if (!isForm && !isJson && !isMultipart) return null;
+  if (isMultipart) return readMultipart(ctx, contentType, await ctx.request.getBody());
   const raw = (await ctx.request.getBody()).toString('utf8');
   if (isForm) return { kind: 'form', params: new URLSearchParams(raw) };
   try {
@@ -45,8 +62,24 @@ async function readBody(ctx: Ctx): Promise<Body> {
   }
 }
 
+function readMultipart(ctx: Ctx, contentType: string, raw: Buffer): Body {
+  const boundary = multipartBoundary(contentType);
+  try {
+    if (boundary === null) throw new MultipartError('no boundary in the Content-Type');
+    return { kind: 'multipart', parts: parseMultipart(raw, boundary), boundary };
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err;
+    ctx.log.info(`Cannot process request body: invalid multipart/form-data body: ${err.message}`);
+    return null;
+  }
+}
+
 function bodyValue(body: Body, name: string): string | string[] | undefined {
   if (body === null) return undefined;
+  if (body.kind === 'multipart') {
+    const values = body.parts.filter((p) => p.name === name).map(partText);
+    return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+  }
   if (body.kind === 'form') {
     const all = body.params.getAll(name);
     return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
@@ -59,7 +92,12 @@ function bodyValue(body: Body, name: string): string | string[] | undefined {
 
 function removeFromBody(ctx: Ctx, body: Body, name: string): void {
   if (body === null) return;
-  if (body.kind === 'form') {
+  if (body.kind === 'multipart') {
+    // Every other part, files included, goes upstream byte for byte. Dropping parts of a body that was
+    // well formed with this boundary cannot make it collide, so the Content-Type stays as it is.
+    body.parts = body.parts.filter((p) => p.name !== name);
+    ctx.request.setBody(encodeMultipart(body.parts, body.boundary).body);
+  } else if (body.kind === 'form') {
     body.params.delete(name);
     ctx.request.setBody(body.params.toString());
   } else {

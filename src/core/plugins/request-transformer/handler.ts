@@ -1,4 +1,12 @@
 // request-transformer: rewrites the request before it goes upstream (uri, method, headers, body, query), as Kong.
+import {
+  encodeMultipart,
+  multipartBoundary,
+  MultipartError,
+  newBoundary,
+  parseMultipart,
+  withBoundary,
+} from '../../http/multipart.js';
 import type { RouteCaptures } from '../../proxy/types.js';
 import { PACKAGE_VERSION } from '../../version.js';
 import { definePlugin, type PluginContext, type PluginRequest } from '../api.js';
@@ -11,6 +19,7 @@ import {
   hasOperations,
   transformHeaders,
   transformJsonBody,
+  transformMultipart,
   type HeaderTable,
   type RequestTransformerConfig,
 } from './transform.js';
@@ -66,11 +75,38 @@ function applyHeaders(ctx: Context, render: Render): void {
     if (JSON.stringify(before[name]) !== JSON.stringify(value)) ctx.request.setHeader(name, value);
 }
 
+/**
+ * Edits a multipart/form-data body. One that can't be parsed is refused with 400: the configured edits can't
+ * be made, and passing it on unedited could hand the upstream a field the configuration removes.
+ */
+function applyMultipartBody(ctx: Context, contentType: string, raw: Buffer, render: Render): void {
+  let boundary = multipartBoundary(contentType);
+  let parts;
+  try {
+    if (boundary === null && raw.length > 0) throw new MultipartError('no boundary in the Content-Type');
+    parts = boundary === null ? [] : parseMultipart(raw, boundary);
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err;
+    ctx.log.info(`[request-transformer] invalid multipart/form-data body: ${err.message}`);
+    ctx.exit(400, { message: `Invalid multipart/form-data body: ${err.message}` });
+    return;
+  }
+  const edited = transformMultipart(ctx.config, parts, render, raw.length > 0);
+  if (edited === null) return;
+  // An empty body that named no boundary gets one, so that fields added to it can be read.
+  boundary ??= newBoundary();
+  const encoded = encodeMultipart(edited, boundary);
+  if (encoded.boundary !== multipartBoundary(contentType))
+    ctx.request.setHeader('content-type', withBoundary(contentType, encoded.boundary));
+  ctx.request.setBody(encoded.body);
+}
+
 async function applyBody(ctx: Context, render: Render): Promise<void> {
   const conf = ctx.config;
-  const kind = bodyKind(headerText(ctx.request.upstream.headers['content-type']));
-  // Multipart bodies are passed through unchanged (see docs/plugins-transform.md).
-  if ((kind !== 'json' && kind !== 'form') || !hasOperations(conf, 'body')) return;
+  const contentType = headerText(ctx.request.upstream.headers['content-type']);
+  const kind = bodyKind(contentType);
+  if (kind === null || !hasOperations(conf, 'body')) return;
+  if (kind === 'multipart') return applyMultipartBody(ctx, contentType!, await ctx.request.getBody(), render);
   const body = (await ctx.request.getBody()).toString('utf8');
   if (kind === 'json') {
     const json = transformJsonBody(conf, body, render);

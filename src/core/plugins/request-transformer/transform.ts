@@ -1,4 +1,5 @@
 // request-transformer's rules as pure functions over headers, arguments and JSON objects (Kong's access.lua).
+import { renamePart, textPart, type MultipartPart } from '../../http/multipart.js';
 import { appendValue, pairsOf } from './config-pairs.js';
 
 /** One operation's lists (`config.remove`, `config.rename`, …). */
@@ -153,4 +154,55 @@ export function transformJsonBody(
   }
   if (!applyOperations(conf, 'body', members, render, body.length > 0)) return null;
   return JSON.stringify(Object.fromEntries(members));
+}
+
+/**
+ * A multipart/form-data body's parts after the body lists, or null when nothing changed. Kong's order for
+ * multipart: rename → remove → replace → add; then append, which Kong ignores for multipart and which adds
+ * one more field here. Parts are matched by name, every part of a repeated name together. Remove, rename and
+ * replace act only on a body that came with content (`hasContent`). A renamed part keeps its file name, type
+ * and bytes, in place, and replaces parts that had the new name; a replaced one becomes a text field where
+ * the first of that name was (an empty replacement deletes it); added and appended fields go last.
+ */
+export function transformMultipart(
+  conf: RequestTransformerConfig,
+  original: readonly MultipartPart[],
+  render: Render,
+  hasContent: boolean,
+): MultipartPart[] | null {
+  let parts = [...original];
+  let changed = false;
+  const has = (name: string) => parts.some((p) => p.name === name);
+  if (hasContent) {
+    for (const { name, value } of pairsOf(conf.rename.body)) {
+      if (value === undefined || value === name || !has(name)) continue;
+      parts = parts.filter((p) => p.name !== value).map((p) => (p.name === name ? renamePart(p, value) : p));
+      changed = true;
+    }
+    for (const { name } of pairsOf(conf.remove.body)) {
+      if (!has(name)) continue;
+      parts = parts.filter((p) => p.name !== name);
+      changed = true;
+    }
+    for (const { name, value } of pairsOf(conf.replace.body)) {
+      const first = parts.findIndex((p) => p.name === name);
+      if (first === -1) continue;
+      const rest = parts.filter((p, i) => i === first || p.name !== name);
+      if (value === undefined) rest.splice(first, 1);
+      else rest[first] = textPart(name, render(value));
+      parts = rest;
+      changed = true;
+    }
+  }
+  for (const { name, value } of pairsOf(conf.add.body)) {
+    if (value === undefined || has(name)) continue;
+    parts.push(textPart(name, render(value)));
+    changed = true;
+  }
+  for (const { name, value } of pairsOf(conf.append.body)) {
+    if (value === undefined) continue;
+    parts.push(textPart(name, render(value)));
+    changed = true;
+  }
+  return changed ? parts : null;
 }

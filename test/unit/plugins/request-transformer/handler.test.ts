@@ -1,6 +1,7 @@
-// request-transformer through its access handler: every operation on headers, query, JSON and form bodies, the
+// request-transformer through its access handler: every operation on headers, query, JSON, form and multipart bodies, the
 // method and uri changes, templates, and Kong's order remove → rename → replace → add → append.
 import assert from 'node:assert/strict';
+import { multipartBoundary, parseMultipart, partText } from '../../../../src/core/http/multipart.js';
 import plugin from '../../../../src/core/plugins/request-transformer/handler.js';
 import type { RequestTransformerConfig } from '../../../../src/core/plugins/request-transformer/transform.js';
 import { fakeContext, type FakeContextInput } from '../../../helpers/plugin-context.js';
@@ -206,6 +207,143 @@ describe('request-transformer', () => {
     });
   });
 
+  describe('multipart body', () => {
+    const type = 'multipart/form-data; boundary=b';
+    const field = (name: string, value: string) =>
+      `--b\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const FILE = Buffer.from([0, 1, 2, 0x0d, 0x0a, 0x2d, 0x2d, 0x62, 0x58, 0xff]); // includes CRLF "--bX"
+    const filePart = (name: string) =>
+      Buffer.concat([
+        Buffer.from(
+          `--b\r\nContent-Disposition: form-data; name="${name}"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
+        FILE,
+        Buffer.from('\r\n'),
+      ]);
+    const multipart = (...pieces: (string | Buffer)[]) =>
+      Buffer.concat([...pieces.map((p) => Buffer.from(p)), Buffer.from('--b--\r\n')]);
+    const send = (conf: RequestTransformerConfig, body: Buffer | string, contentType = type) =>
+      run(conf, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const fields = async (r: Awaited<ReturnType<typeof send>>) => {
+      const ct = String(r.upstream.headers['content-type']);
+      const boundary = multipartBoundary(ct)!;
+      return parseMultipart(await r.ctx.request.getBody(), boundary).map((p) => [
+        p.name,
+        p.filename,
+        p.filename === null ? partText(p) : p.body.toString('hex'),
+      ]);
+    };
+
+    it("renames, removes, replaces and adds fields in Kong's order; the file part keeps its bytes", async () => {
+      const r = await send(
+        config({
+          rename: { body: ['upload:document', 'old:new'] },
+          remove: { body: ['gone', 'new'] },
+          replace: { body: ['r:two words', 'absent:x'] },
+          add: { body: ['a:$(headers.x_tag)', 'r:not-added'] },
+        }),
+        multipart(
+          field('gone', '1'),
+          field('old', 'o'),
+          field('r', '1'),
+          filePart('upload'),
+          field('r', '2'),
+        ),
+      );
+      assert.equal(r.ctx.exited, null);
+      assert.deepEqual(await fields(r), [
+        ['r', null, 'two words'],
+        ['document', 'f.bin', FILE.toString('hex')],
+        ['a', null, ''],
+      ]);
+      assert.equal(r.upstream.headers['content-type'], type);
+    });
+
+    it('renaming onto an existing name replaces that field; append adds one more field (beyond Kong)', async () => {
+      const r = await send(
+        config({ rename: { body: ['a:b'] }, append: { body: ['b:3', 'c:4'] } }),
+        multipart(field('a', '1'), field('b', '2')),
+      );
+      assert.deepEqual(await fields(r), [
+        ['b', null, '1'],
+        ['b', null, '3'],
+        ['c', null, '4'],
+      ]);
+    });
+
+    it('an empty replacement deletes the field', async () => {
+      const r = await send(
+        config({ replace: { body: ['a:'] } }),
+        multipart(field('a', '1'), field('k', 'v')),
+      );
+      assert.deepEqual(await fields(r), [['k', null, 'v']]);
+    });
+
+    it('leaves a body byte for byte when nothing applies', async () => {
+      const raw = Buffer.concat([
+        Buffer.from('preamble\r\n'),
+        multipart(filePart('f'), field('k', 'v')),
+        Buffer.from('epilogue'),
+      ]);
+      const r = await send(config({ remove: { body: ['absent'] }, rename: { body: ['x:y'] } }), raw);
+      assert.ok((await r.ctx.request.getBody()).equals(raw));
+    });
+
+    it('on an empty body only adds, choosing a boundary when the Content-Type names none', async () => {
+      const r = await send(
+        config({ remove: { body: ['a'] }, add: { body: ['a:1'] } }),
+        '',
+        'multipart/form-data',
+      );
+      assert.match(
+        String(r.upstream.headers['content-type']),
+        /^multipart\/form-data; boundary=----hybrid-[0-9a-f]{24}$/,
+      );
+      assert.deepEqual(await fields(r), [['a', null, '1']]);
+    });
+
+    it('moves to a fresh boundary when an added value contains the delimiter', async () => {
+      const r = await send(config({ add: { body: ['evil:x\r\n--b--'] } }), multipart(field('k', 'v')));
+      assert.notEqual(r.upstream.headers['content-type'], type);
+      assert.deepEqual(await fields(r), [
+        ['k', null, 'v'],
+        ['evil', null, 'x\r\n--b--'],
+      ]);
+    });
+
+    const malformed: [string, string, string | Buffer, RegExp][] = [
+      [
+        'a truncated body',
+        type,
+        '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nhal',
+        /no closing '--b' delimiter/,
+      ],
+      ['no boundary', 'multipart/form-data', field('a', '1'), /no boundary in the Content-Type/],
+      [
+        'a part without a name',
+        type,
+        '--b\r\nContent-Disposition: form-data\r\n\r\nv\r\n--b--',
+        /has no name/,
+      ],
+    ];
+    for (const [what, contentType, body, message] of malformed)
+      it(`refuses ${what} with 400, upstream not called`, async () => {
+        const r = await send(config({ remove: { body: ['a'] } }), body, contentType);
+        assert.equal(r.ctx.exited?.status, 400);
+        assert.match(
+          (r.ctx.exited?.body as { message: string }).message,
+          /^Invalid multipart\/form-data body: /,
+        );
+        assert.match((r.ctx.exited?.body as { message: string }).message, message);
+      });
+
+    it('does not read a malformed body when no body operation is configured', async () => {
+      const r = await send(config({ add: { headers: ['x:1'] } }), 'garbage');
+      assert.equal(r.ctx.exited, null);
+      assert.equal(await r.body(), 'garbage');
+    });
+  });
+
   describe('form body', () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -221,16 +359,6 @@ describe('request-transformer', () => {
         { method: 'POST', headers: form, body: 'gone=1&old=o&r=1' },
       );
       assert.equal(await body(), 'r=two%20words&r=3&new=o&a=1');
-    });
-
-    it('passes multipart bodies through unchanged', async () => {
-      const raw = '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n';
-      const { body } = await run(config({ remove: { body: ['a'] } }), {
-        method: 'POST',
-        headers: { 'content-type': 'multipart/form-data; boundary=b' },
-        body: raw,
-      });
-      assert.equal(await body(), raw);
     });
 
     it('leaves bodies of other types alone', async () => {
