@@ -7,7 +7,7 @@ import { enabledPlugins, type HybridConfig } from '../config/index.js';
 import { HybridError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import type { PluginDefinition, PluginPhase } from './api.js';
-import { BUNDLED_PLUGINS, registerPluginSchema } from './registry.js';
+import { BUNDLED_PLUGINS, pluginSchema, registerPluginSchema, useSchemasOf } from './registry.js';
 import correlationId from './correlation-id/handler.js';
 import cors from './cors/handler.js';
 import ipRestriction from './ip-restriction/handler.js';
@@ -65,10 +65,12 @@ export function definitionProblem(value: unknown, name: string): string | null {
   if (d.name !== name) return `its name is ${JSON.stringify(d.name)}, not '${name}'`;
   if (typeof d.version !== 'string' || d.version === '') return '`version` must be a non-empty string';
   if (typeof d.priority !== 'number' || !Number.isFinite(d.priority)) return '`priority` must be a number';
-  const schema = d.schema as { name?: unknown; config?: unknown } | undefined;
+  const schema = d.schema as { name?: unknown; config?: unknown; forNode?: unknown } | undefined;
   if (typeof schema !== 'object' || schema === null) return '`schema` is missing';
   if (schema.name !== name) return `schema.name must be '${name}'`;
   if (typeof schema.config !== 'object' || schema.config === null) return '`schema.config` must be an object';
+  if (schema.forNode !== undefined && typeof schema.forNode !== 'function')
+    return '`schema.forNode` must be a function';
   for (const phase of PHASES) {
     if (d[phase] !== undefined && typeof d[phase] !== 'function') return `\`${phase}\` must be a function`;
   }
@@ -110,25 +112,38 @@ async function loadCustomPlugin(name: string, dirs: readonly string[]): Promise<
   );
 }
 
+/** The definition with the schema this node validates with (the runner checks each entity's config with it). */
+function withNodeSchema(definition: AnyPluginDefinition): AnyPluginDefinition {
+  const schema = pluginSchema(definition.name) ?? definition.schema;
+  return schema === definition.schema ? definition : { ...definition, schema };
+}
+
+/** Kong's test for schemas that differ without a database: `database = off`, or a control plane. */
+export function isDbless(config: Pick<HybridConfig, 'role' | 'database'>): boolean {
+  return config.database === 'off' || config.role === 'control_plane';
+}
+
 /**
  * Loads the plugins `plugins` enables: bundled ones from this build, custom ones from `plugins_path` (their
- * schemas registered). Throws PluginLoadError naming the plugin and the path when one can't be loaded.
+ * schemas registered), with the schemas this node validates with. Throws PluginLoadError naming the plugin
+ * and the path when one can't be loaded.
  */
 export async function loadPlugins(
-  config: Pick<HybridConfig, 'plugins' | 'plugins_path'>,
+  config: Pick<HybridConfig, 'plugins' | 'plugins_path' | 'role' | 'database'>,
 ): Promise<LoadedPlugins> {
+  useSchemasOf({ dbless: isDbless(config) });
   const definitions = new Map<string, AnyPluginDefinition>();
   const announced: { name: string; version: string }[] = [];
   for (const name of enabledPlugins(config, BUNDLED_PLUGINS)) {
     if (BUNDLED_PLUGINS.includes(name)) {
       const bundled = BUNDLED_HANDLERS.get(name);
-      if (bundled) definitions.set(name, bundled);
+      if (bundled) definitions.set(name, withNodeSchema(bundled));
       announced.push({ name, version: bundled?.version ?? PACKAGE_VERSION });
       continue;
     }
     const custom = await loadCustomPlugin(name, config.plugins_path);
     registerPluginSchema(custom.schema);
-    definitions.set(name, custom);
+    definitions.set(name, withNodeSchema(custom));
     announced.push({ name, version: custom.version });
   }
   return { definitions, announced };

@@ -1,6 +1,15 @@
 // The shape of a plugin's schema: its `config` fields plus where it may be applied.
 import type { EntityCheck, Field } from '../schema/schema.js';
 
+/**
+ * What a schema may depend on about the node that validates with it, as Kong's schemas read
+ * kong.configuration when they load: a node without a database of its own (`database = off`, or a control
+ * plane, whose data planes have none) is `dbless`.
+ */
+export interface SchemaNode {
+  dbless: boolean;
+}
+
 export interface PluginSchema {
   name: string;
   /** Kong's `config` record fields, names and defaults as in Kong. */
@@ -15,6 +24,8 @@ export interface PluginSchema {
   noService?: boolean;
   /** Default `protocols` of plugins of this kind. */
   protocols?: string[];
+  /** The schema as `node` validates it, when that differs (this schema is a node with a database's). */
+  forNode?: (node: SchemaNode) => PluginSchema;
 }
 
 export const stringArray = (defaultValue?: string[], elements: Field = { type: 'string' }): Field => ({

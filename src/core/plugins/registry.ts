@@ -1,6 +1,6 @@
 // The plugins this build knows: their schemas by name, and the JSON for /schemas/plugins/{name}.
 import { schemaToJson, type Field } from '../schema/schema.js';
-import type { PluginSchema } from './plugin-schema.js';
+import type { PluginSchema, SchemaNode } from './plugin-schema.js';
 import { schema as correlationId } from './correlation-id/schema.js';
 import { schema as cors } from './cors/schema.js';
 import { schema as ipRestriction } from './ip-restriction/schema.js';
@@ -32,8 +32,21 @@ const schemas = new Map<string, PluginSchema>(
 /** Names of the plugins shipped with this build (kong.conf `plugins = bundled`). */
 export const BUNDLED_PLUGINS: readonly string[] = [...schemas.keys()];
 
+/** The node schemas are for; a node with a database until the node says otherwise (useSchemasOf). */
+let node: SchemaNode = { dbless: false };
+
+/**
+ * Makes every schema the one `running` validates with (Kong evaluates its schemas with the node's
+ * configuration): the Admin API, declarative files and the plugin runner of this process then agree.
+ */
+export function useSchemasOf(running: SchemaNode): void {
+  node = { ...running };
+}
+
+/** A plugin's schema as this node validates with it. */
 export function pluginSchema(name: string): PluginSchema | undefined {
-  return schemas.get(name);
+  const schema = schemas.get(name);
+  return schema?.forNode?.(node) ?? schema;
 }
 
 /** Adds a custom plugin's schema (the plugin API); a bundled name cannot be replaced. */
@@ -45,7 +58,7 @@ export function registerPluginSchema(schema: PluginSchema): void {
 
 /** Kong's GET /schemas/plugins/{name} body: the whole plugin entity with its config record. */
 export function pluginSchemaJson(name: string): { fields: unknown[] } | undefined {
-  const schema = schemas.get(name);
+  const schema = pluginSchema(name);
   if (!schema) return undefined;
   const fields: Record<string, Field> = {
     consumer: { type: 'foreign', reference: 'consumers' },

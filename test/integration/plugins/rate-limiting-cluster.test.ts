@@ -2,6 +2,7 @@
 // the limit holds for the sum of both data planes' requests; with Redis unreachable fault_tolerant decides. Also the
 // control plane's Admin API refusing invalid configs of the traffic plugins.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { runCli } from '../../helpers/cli.js';
 import {
@@ -95,6 +96,8 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
   it('the Admin API refuses invalid configs of rate-limiting, ip-restriction, cors and prometheus with 400', async () => {
     const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
       ['rate-limiting', { minute: 5, policy: 'redis' }, { redis: { host: 'required field missing' } }],
+      // Kong: a control plane's data planes have no database to count in.
+      ['rate-limiting', { minute: 5, policy: 'cluster' }, { policy: 'expected one of: local, redis' }],
       [
         'rate-limiting',
         { minute: 10, hour: 5 },
@@ -118,6 +121,56 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
         assert.deepEqual(body.fields.config[field], message, what);
     }
     assert.equal(await count(), before, 'nothing was created');
+  });
+
+  it("policy cluster: not in a control plane's schema, refused in a data plane's declarative_config, offered by a node with a database", async () => {
+    const schemaPolicy = async (url: string) => {
+      const body = (await (await fetch(`${url}/schemas/plugins/rate-limiting`)).json()) as {
+        fields: Record<string, { fields?: Record<string, { one_of?: string[] }>[] }>[];
+      };
+      const config = body.fields.find((f) => 'config' in f)!.config!.fields!;
+      return config.find((f) => 'policy' in f)!.policy!.one_of;
+    };
+    assert.deepEqual(await schemaPolicy(`http://127.0.0.1:${cp.admin}`), ['local', 'redis']);
+
+    // A DB-less data plane validates its declarative_config with the same schema: it does not start.
+    const file = `${dir}/cluster-policy.yml`;
+    writeFileSync(
+      file,
+      [
+        '_format_version: "3.0"',
+        'plugins:',
+        '  - name: rate-limiting',
+        '    config: { minute: 5, policy: cluster }',
+        '',
+      ].join('\n'),
+    );
+    const dp = await nodes.dataPlane('dp-declarative', cp.cluster, [
+      'cluster_cert = shared.crt',
+      'cluster_cert_key = shared.key',
+      `declarative_config = ${file}`,
+    ]);
+    const refused = await runCli(['start', '-c', dp.conf, '-p', dp.prefix], { cwd: dir });
+    assert.notEqual(refused.exitCode, 0);
+    assert.match(refused.stderr + refused.stdout, /policy: expected one of: local, redis/);
+
+    // A traditional node has a database: there `cluster` is offered and accepted, as in Kong.
+    const traditional = { prefix: `${dir}/traditional`, conf: `${dir}/traditional.conf` };
+    const adminPort = await freePort();
+    writeFileSync(
+      traditional.conf,
+      ['role = traditional', `admin_listen = 127.0.0.1:${adminPort}`, ''].join('\n'),
+    );
+    await nodes.start(traditional);
+    const url = `http://127.0.0.1:${adminPort}`;
+    assert.deepEqual(await schemaPolicy(url), ['local', 'cluster', 'redis']);
+    const created = await fetch(`${url}/plugins`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'rate-limiting', config: { minute: 5, policy: 'cluster' } }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    await nodes.stop(traditional);
   });
 
   it('enforces the sum across both data planes, then 429 on both; fault_tolerant decides when Redis is unreachable', async () => {

@@ -254,6 +254,42 @@ describe('rate-limiting plugin (local policy)', () => {
   });
 });
 
+describe("rate-limiting policy 'cluster'", () => {
+  it('is offered by a node with a database only (Kong: not on control planes or DB-less nodes)', () => {
+    const validate = (dbless: boolean, policy: string) => {
+      const nodeSchema = schema.forNode!({ dbless });
+      return () => pluginConfig<Config>(nodeSchema, { minute: 5, policy });
+    };
+    assert.equal(validate(false, 'cluster')().policy, 'cluster');
+    assert.throws(validate(true, 'cluster'), /"policy":"expected one of: local, redis"/);
+    assert.equal(validate(true, 'local')().policy, 'local');
+    assert.equal(schema.forNode!({ dbless: false }), schema);
+    assert.deepEqual(schema.forNode!({ dbless: true }).config.policy, {
+      type: 'string',
+      default: 'local',
+      one_of: ['local', 'redis'],
+    });
+  });
+
+  it('counts locally on a data plane that gets it anyway, and says so once per plugin entity', async () => {
+    const warnings: string[] = [];
+    const config = pluginConfig<Config>(schema, { minute: 1, policy: 'cluster' });
+    const clock = testClock();
+    const rl = (await createRateLimiting({ now: clock.now }).init!({
+      config,
+      pluginId: 'p-1',
+      log: { ...silentLog, warn: (m) => warnings.push(m) },
+      node: { id: 'n1', version: '0' },
+    })) as Awaited<ReturnType<typeof instance>>;
+    assert.deepEqual(warnings, [
+      "[rate-limiting] plugin p-1: policy 'cluster' needs the node's database, which a data plane does not have; counting with 'local' (per data plane). Set policy to local or redis on the control plane.",
+    ]);
+    assert.equal((await request(rl, config)).status, 200);
+    assert.equal((await request(rl, config)).status, 429);
+    await rl.close();
+  });
+});
+
 describe('rate-limiting windows', () => {
   it('month and year windows start on UTC calendar boundaries (leap years included)', () => {
     const windows = new PeriodWindows();

@@ -210,8 +210,12 @@ export function createRateLimiting(options: RateLimitingOptions = {}): PluginDef
       const limits = configuredLimits(config);
       const windows = new PeriodWindows();
       const usageErrors = new ThrottledLog(log, errorLogIntervalMs, now);
+      // Only a configuration written where `cluster` was offered (a node with a database, before it became a
+      // control plane) gets here: data planes have no database, so each counts on its own.
       if (config.policy === 'cluster')
-        log.warn("[rate-limiting] policy 'cluster' needs a database on the node; counting with 'local'");
+        log.warn(
+          `[rate-limiting] plugin ${pluginId}: policy 'cluster' needs the node's database, which a data plane does not have; counting with 'local' (per data plane). Set policy to local or redis on the control plane.`,
+        );
       const policy =
         config.policy === 'redis'
           ? redisPolicy(pluginId, limits, config.redis, log)

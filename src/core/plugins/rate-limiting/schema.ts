@@ -1,5 +1,6 @@
 // rate-limiting: count requests per second…year and refuse beyond the limits (local or Redis counters).
 import { headerName, host, port } from '../../schema/typedefs.js';
+import type { Field } from '../../schema/schema.js';
 import { configAtLeastOneOf, type PluginSchema } from '../plugin-schema.js';
 
 const limit = { type: 'number' as const, gt: 0 };
@@ -15,6 +16,13 @@ const LEGACY_REDIS = [
   'ssl_verify',
   'server_name',
 ];
+
+/**
+ * `cluster` keeps counters in the node's own database, so, as in Kong, a node without one (a data plane, a
+ * DB-less node) and a control plane (whose data planes have none) do not offer it: their Admin API and
+ * declarative files refuse it with `expected one of: local, redis`.
+ */
+const dblessPolicy: Field = { type: 'string', default: 'local', one_of: ['local', 'redis'] };
 
 export const schema: PluginSchema = {
   name: 'rate-limiting',
@@ -94,4 +102,6 @@ export const schema: PluginSchema = {
       config.limit_by === 'header' && !config.header_name ? { header_name: 'required field missing' } : null,
     (config) => (config.limit_by === 'path' && !config.path ? { path: 'required field missing' } : null),
   ],
+  forNode: ({ dbless }) =>
+    dbless ? { ...schema, config: { ...schema.config, policy: dblessPolicy } } : schema,
 };
