@@ -36,11 +36,6 @@ export function multipartBoundary(contentType: string): string | null {
   return boundary && boundary.length <= MAX_BOUNDARY ? boundary : null;
 }
 
-/** Whether a Content-Type's media type is multipart/form-data (parameters and case aside). */
-export function isMultipartFormData(contentType: string | undefined): boolean {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'multipart/form-data';
-}
-
 const LF = 0x0a;
 const isPadding = (byte: number | undefined) => byte === 0x20 || byte === 0x09;
 
@@ -175,7 +170,9 @@ export function parseMultipart(raw: Buffer, boundary: string): MultipartPart[] {
       bodyStart = pos + eol.length;
     } else {
       headerEnd = raw.indexOf(headersEnd, pos);
-      if (headerEnd === -1)
+      const delimiter = raw.indexOf(separator, pos);
+      // Headers end before the next delimiter line, or the part has no end to its headers.
+      if (headerEnd === -1 || (delimiter !== -1 && delimiter < headerEnd))
         throw new MultipartError(`part ${index}: its headers do not end with an empty line`);
       bodyStart = headerEnd + 2 * eol.length;
     }
