@@ -41,7 +41,7 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_PREMATURE_CLOSE'
   /** The upstream's bytes are not a valid HTTP/1.x response (or its head is over the size limit). */
   | 'UPSTREAM_INVALID_RESPONSE'
-  /** The request carries a header or path that can't be sent (a control character in it). */
+  /** The request carries a method, header or path that can't be sent (a control character in it). */
   | 'UPSTREAM_INVALID_REQUEST'
   /** The client went away while its response was streaming. */
   | 'UPSTREAM_CLIENT_GONE'
@@ -109,9 +109,9 @@ export interface KeepaliveSettings {
   idleTimeoutSec: number;
 }
 
-/** Header values may not carry control characters other than tab (RFC 9110 §5.5); names must be tokens. */
+/** Header values may not carry control characters other than tab (RFC 9110 §5.5); names and methods are tokens. */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const INVALID_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 /** A request target: visible ASCII and obs-text only. */
 const INVALID_TARGET = /[^\x21-\x7e\x80-\xff]/;
 const NO_TIMER = Infinity;
@@ -616,6 +616,10 @@ class Connection {
 /** The request line and header block; throws when a value can't be sent as it is. */
 export function requestHead(request: UpstreamRequest, closeAfter: boolean): string {
   const { method, path, headers, body } = request;
+  // A plugin may set the method: one with a space or CR/LF in it would rewrite the request line.
+  if (NOT_TOKEN.test(method) || method.length === 0) {
+    throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid request method ${JSON.stringify(method)}`);
+  }
   if (INVALID_TARGET.test(path) || path.length === 0) {
     throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid request target ${JSON.stringify(path)}`);
   }
@@ -623,7 +627,7 @@ export function requestHead(request: UpstreamRequest, closeAfter: boolean): stri
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
-    if (INVALID_NAME.test(name) || name.length === 0 || INVALID_VALUE.test(value)) {
+    if (NOT_TOKEN.test(name) || name.length === 0 || INVALID_VALUE.test(value)) {
       throw new UpstreamError('UPSTREAM_INVALID_REQUEST', `invalid request header ${JSON.stringify(name)}`);
     }
     head += `${name}: ${value}\r\n`;

@@ -766,6 +766,8 @@ describe('proxy: upstream client', function () {
       ['a path with a space', { path: '/a b' }],
       ['a path with CR/LF', { path: '/a\r\nx-injected: 1' }],
       ['an empty path', { path: '' }],
+      ['a method with a space', { method: 'GET /admin HTTP/1.1\r\nx:' }],
+      ['an empty method', { method: '' }],
     ] as const) {
       it(`refuses ${name} with UPSTREAM_INVALID_REQUEST, asynchronously and without a connection`, async () => {
         const server = await rawServer((_req, peer) => peer.socket.write(reply(200, 'ok')));
