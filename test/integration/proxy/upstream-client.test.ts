@@ -600,6 +600,39 @@ describe('proxy: upstream client', function () {
         assert.equal(server.peers.length, 2);
       });
     }
+
+    it('delivers the declared bytes of a body longer than its Content-Length and drops the connection', async () => {
+      // A length counted in characters instead of bytes: 'héllo' is 6 bytes.
+      const server = await rawServer((req, peer) => {
+        if (req.path === '/long')
+          peer.socket.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nh\u00e9llo', 'utf8');
+        else peer.socket.write(reply(200, 'next'));
+      });
+      const pool = poolFor(server.port);
+      const rec = await ok(pool, request({ path: '/long' }));
+      assert.ok(
+        rec.body.equals(Buffer.from('h\u00e9ll')),
+        `body ${JSON.stringify(rec.body.toString('latin1'))}`,
+      );
+      assert.equal(pool.idleCount, 0, 'a connection with surplus bytes was kept');
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
+      assert.equal((await ok(pool, request({ path: '/next' }))).body.toString(), 'next');
+    });
+
+    it('delivers a response followed in the same read by one nobody asked for, and drops the connection', async () => {
+      const server = await rawServer((req, peer) => {
+        if (req.path === '/two')
+          peer.socket.write(Buffer.concat([reply(200, 'asked'), reply(200, 'unasked')]));
+        else peer.socket.write(reply(200, 'next'));
+      });
+      const pool = poolFor(server.port);
+      const rec = await ok(pool, request({ path: '/two' }));
+      assert.equal(rec.body.toString(), 'asked');
+      assert.equal(rec.heads, 1);
+      assert.equal(pool.idleCount, 0, 'a connection with surplus bytes was kept');
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
+      assert.equal((await ok(pool, request({ path: '/next' }))).body.toString(), 'next');
+    });
   });
 
   describe('timeouts', () => {
