@@ -494,7 +494,7 @@ class Connection {
         this.out = null;
       } else if (!(first ? out.write(chunk.toString('latin1'), 'latin1') : out.write(chunk))) {
         this.socket.pause();
-        out.once('drain', () => this.socket.resume());
+        out.once('drain', this.onOutDrain);
       }
     }
     if (this.complete) {
@@ -525,6 +525,12 @@ class Connection {
     } else this.destroy();
     exchange.onResponseEnd(null);
   }
+
+  /** The client took what was written: reading from the upstream (and its read timeout) starts again. */
+  private readonly onOutDrain = (): void => {
+    this.lastRead = performance.now();
+    this.socket.resume();
+  };
 
   /** The client's response closed: before its end, the client went away and the upstream read stops. */
   private readonly onOutClose = (): void => {
@@ -595,6 +601,11 @@ class Connection {
       this.armTimer(request.writeTimeoutMs - waited);
     }
     if (this.sent || this.out !== null) {
+      if (this.socket.isPaused()) {
+        // Paused for a slow client: the proxy is not reading, so the upstream is not late.
+        this.armTimer(request.readTimeoutMs);
+        return;
+      }
       const quiet = now - this.lastRead;
       if (quiet >= request.readTimeoutMs) {
         this.fail(

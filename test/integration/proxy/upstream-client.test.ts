@@ -1000,8 +1000,11 @@ describe('proxy: upstream client', function () {
   describe('backpressure', () => {
     const TOTAL = 20 * 1024 * 1024;
 
-    /** Streams `total` bytes of a counting pattern, honouring backpressure, and notes the server's view. */
-    function streamingServer(total: number) {
+    /**
+     * Streams `total` bytes of a counting pattern, honouring backpressure, and notes the server's view; with
+     * `stopAt`, goes silent after that many.
+     */
+    function streamingServer(total: number, stopAt = total) {
       const state = { written: 0, stalls: 0, hash: createHash('sha256'), doneAt: -1 };
       return {
         state,
@@ -1009,12 +1012,12 @@ describe('proxy: upstream client', function () {
           peer.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
           let index = 0;
           const pump = () => {
-            while (state.written < total) {
+            while (state.written < stopAt) {
               const block = Buffer.alloc(64 * 1024);
               for (let i = 0; i < block.length; i += 4) block.writeUInt32BE(index++, i);
               state.hash.update(block);
               state.written += block.length;
-              const last = state.written >= total;
+              const last = state.written >= stopAt;
               const flushed = peer.socket.write(
                 block,
                 last ? () => (state.doneAt = performance.now()) : undefined,
@@ -1059,6 +1062,64 @@ describe('proxy: upstream client', function () {
       assert.ok(
         receivedWhenServerDone === -1 || receivedWhenServerDone >= TOTAL - 16 * 1024 * 1024,
         `the server was done when the consumer had ${receivedWhenServerDone} bytes`,
+      );
+    });
+
+    it('does not count time paused for a slow consumer against the read timeout', async () => {
+      const total = 4 * 1024 * 1024;
+      const { handler } = streamingServer(total);
+      const server = await rawServer(handler);
+      let received = 0;
+      let stalled = false;
+      const stalling = () =>
+        new Writable({
+          highWaterMark: 1024,
+          write(chunk: Buffer, _encoding, done) {
+            received += chunk.length;
+            // Once, the client takes longer than the read timeout to take a chunk.
+            if (!stalled && received > 1024 * 1024) {
+              stalled = true;
+              setTimeout(done, 700);
+            } else done();
+          },
+        });
+      const rec = await exchange(
+        poolFor(server.port),
+        request({ readTimeoutMs: 300 }),
+        new Recorder(stalling),
+      );
+      assert.equal(rec.error, null, `failed: ${rec.error?.code}`);
+      assert.equal(received, total);
+      assert.ok(stalled);
+    });
+
+    it('still times out an upstream that goes silent once the slow consumer caught up', async () => {
+      const { handler } = streamingServer(4 * 1024 * 1024, 2 * 1024 * 1024);
+      const server = await rawServer(handler);
+      let received = 0;
+      let stalledAt = 0;
+      const stalling = () =>
+        new Writable({
+          highWaterMark: 1024,
+          write(chunk: Buffer, _encoding, done) {
+            received += chunk.length;
+            if (stalledAt === 0 && received > 1024 * 1024) {
+              stalledAt = performance.now();
+              setTimeout(done, 700);
+            } else done();
+          },
+        });
+      const rec = await exchange(
+        poolFor(server.port),
+        request({ readTimeoutMs: 300 }),
+        new Recorder(stalling),
+      );
+      assert.equal(rec.error?.code, 'UPSTREAM_READ_TIMEOUT');
+      assert.equal(received, 2 * 1024 * 1024, 'timed out before taking what the upstream sent');
+      const afterStall = rec.endAt - stalledAt;
+      assert.ok(
+        afterStall >= 1000 && afterStall < 1600,
+        `timed out ${afterStall.toFixed(0)} ms after the stall began`,
       );
     });
   });
