@@ -332,6 +332,9 @@ class Connection {
     this.pool.forget(this);
     // The parser's native memory is freed only by close(), once no execute() is on the stack (as Node's client).
     setImmediate(closeParser, this.parser);
+    // A body pump waiting for a drain that can't come now goes on, finds its exchange over and lets the
+    // client's body go (its iterator returned) instead of holding it forever.
+    this.onDrain();
   }
 
   private onConnect(): void {
@@ -515,8 +518,7 @@ class Connection {
     this.exchange = null;
     this.request = null;
     this.complete = false;
-    this.drained = null;
-    this.drainingSince = 0;
+    // A write still waiting to drain means the request did not go out whole: destroy() below wakes it.
     const { maxRequests } = this.pool.settings;
     if (this.sent && this.keepAlive && (maxRequests === 0 || this.requests < maxRequests)) {
       this.idleSince = performance.now();

@@ -389,6 +389,16 @@ describe('proxy: upstream client', function () {
       assert.equal(server.peers.length, 2, 'a new connection for the next request');
     });
 
+    it('does not reuse the connection of an HTTP/1.0 response', async () => {
+      const server = await rawServer((_req, peer) =>
+        peer.socket.write('HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\nold'),
+      );
+      const pool = poolFor(server.port);
+      assert.equal((await ok(pool)).body.toString(), 'old');
+      assert.equal(pool.idleCount, 0);
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the client to close the connection' });
+    });
+
     it('does not reuse a connection whose response says connection: close', async () => {
       // The server leaves the connection open: only the client's reading of the header closes it.
       const server = await rawServer((_req, peer) =>
@@ -573,6 +583,35 @@ describe('proxy: upstream client', function () {
       assert.equal(pool.connectionCount, 0);
     });
 
+    it('fails a 101 nobody asked for with UPSTREAM_INVALID_RESPONSE', async () => {
+      const server = await rawServer((_req, peer) =>
+        peer.socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n',
+        ),
+      );
+      const rec = await exchange(poolFor(server.port), request());
+      assert.equal(rec.error?.code, 'UPSTREAM_INVALID_RESPONSE');
+      assert.equal(rec.heads, 0);
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
+    });
+
+    it('ends the exchange with the error its onResponseHead throws, closing the connection', async () => {
+      const server = await rawServer((_req, peer) => peer.socket.write(reply(200, 'ok')));
+      const pool = poolFor(server.port);
+      const refused = new Error('the response head was refused');
+      const rec = await exchange(
+        pool,
+        request(),
+        new Recorder(() => {
+          throw refused;
+        }),
+      );
+      assert.equal(rec.error, refused);
+      assert.equal(rec.ends, 1);
+      assert.equal(pool.connectionCount, 0);
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
+    });
+
     it('fails without a head when the upstream resets the connection', async () => {
       const server = await rawServer((_req, peer) => peer.socket.resetAndDestroy());
       const rec = await exchange(poolFor(server.port), request());
@@ -702,18 +741,26 @@ describe('proxy: upstream client', function () {
       await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
     });
 
-    it('fails with UPSTREAM_WRITE_TIMEOUT when the upstream does not read a streamed body', async () => {
+    it('fails with UPSTREAM_WRITE_TIMEOUT when the upstream does not read a streamed body, and stops reading it', async () => {
       const server = await rawServer(() => undefined, { noRead: true });
       const block = Buffer.alloc(1024 * 1024, 's');
+      let stopped = false;
+      async function* body(): AsyncIterable<Buffer> {
+        try {
+          yield* chunksOf(...Array.from({ length: 32 }, () => block));
+        } finally {
+          stopped = true;
+        }
+      }
       const rec = await exchange(
         poolFor(server.port),
-        request({
-          method: 'POST',
-          body: chunksOf(...Array.from({ length: 32 }, () => block)),
-          writeTimeoutMs: 300,
-        }),
+        request({ method: 'POST', body: body(), writeTimeoutMs: 300 }),
       );
       assert.equal(rec.error?.code, 'UPSTREAM_WRITE_TIMEOUT');
+      const elapsed = rec.endAt - rec.sentAt;
+      assert.ok(elapsed >= 300 && elapsed < 1500, `timed out after ${elapsed.toFixed(0)} ms`);
+      // The client's body is let go (its iterator returned), not left waiting for a drain that can't come.
+      await waitUntil(() => stopped, { timeoutMs: 2000, message: 'the body iterator to be returned' });
     });
   });
 
@@ -773,6 +820,67 @@ describe('proxy: upstream client', function () {
       assert.equal(pool.connectionCount, 0);
       await waitUntil(() => server.peers[0]?.closed, { message: 'the connection to close' });
       assert.equal(server.peers[0]!.requests.length, 0, 'the body never ended on the wire');
+    });
+
+    it('delivers a response that comes before the body is sent, stops reading the body, drops the connection', async () => {
+      const server = await rawServer(() => undefined);
+      let stopped = false;
+      async function* endless(): AsyncIterable<Buffer> {
+        try {
+          for (;;) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            yield Buffer.from('more ');
+          }
+        } finally {
+          stopped = true;
+        }
+      }
+      const pool = poolFor(server.port);
+      const rec = send(pool, request({ method: 'POST', body: endless() }));
+      const peer = await waitUntil(() => server.peers[0], { message: 'the connection' });
+      peer.socket.write(reply(413, 'too large'));
+      await rec.done();
+      assert.equal(rec.error, null);
+      assert.equal(rec.status, 413);
+      assert.equal(rec.body.toString(), 'too large');
+      await waitUntil(() => stopped, { message: 'the body to stop being read' });
+      assert.equal(pool.connectionCount, 0, 'a connection whose request was cut was kept');
+      await waitUntil(() => peer.closed, { message: 'the connection to close' });
+    });
+
+    it('stops reading the body when the response comes while a body write waits to drain', async () => {
+      const server = await rawServer(() => undefined, { noRead: true });
+      const block = Buffer.alloc(1024 * 1024, 'd');
+      let pulled = 0;
+      let stopped = false;
+      async function* endless(): AsyncIterable<Buffer> {
+        try {
+          for (;;) {
+            pulled++;
+            yield block;
+          }
+        } finally {
+          stopped = true;
+        }
+      }
+      const pool = poolFor(server.port);
+      const rec = send(pool, request({ method: 'POST', body: endless() }));
+      // The socket's buffers fill up: the body stops being pulled.
+      let seen = -1;
+      await waitUntil(
+        () => {
+          const blocked = pulled > 0 && pulled === seen;
+          seen = pulled;
+          return blocked;
+        },
+        { intervalMs: 100, message: 'the body write to block' },
+      );
+      server.peers[0]!.socket.write(reply(413, 'too large'));
+      await rec.done();
+      assert.equal(rec.status, 413);
+      assert.equal(rec.error, null);
+      await waitUntil(() => stopped, { timeoutMs: 2000, message: 'the body iterator to be returned' });
+      assert.equal(pool.connectionCount, 0);
     });
 
     it('does not read a streamed body when the connection is refused (it can be sent elsewhere)', async () => {
