@@ -21,6 +21,7 @@ interface Llhttp {
 interface LlhttpClass {
   new (): Llhttp;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -260,6 +261,7 @@ class Connection {
 
     const parser = new HTTPParser();
     parser.initialize(HTTPParser.RESPONSE, {}, 0, 0);
+    parser[HTTPParser.kOnMessageBegin] = () => this.onMessageBegin();
     parser[HTTPParser.kOnHeaders] = (headers: string[]) => this.onHeaders(headers);
     parser[HTTPParser.kOnHeadersComplete] = (
       _major: number,
@@ -414,6 +416,12 @@ class Connection {
       return;
     }
     this.flush();
+  }
+
+  /** A response starts: after the one asked for (even a first byte of one), the connection is not reused. */
+  private onMessageBegin(): void {
+    if (this.complete) this.keepAlive = false;
+    else if (this.exchange === null) this.destroy();
   }
 
   private onHeaders(headers: string[]): void {

@@ -659,6 +659,20 @@ describe('proxy: upstream client', function () {
       assert.equal((await ok(pool, request({ path: '/next' }))).body.toString(), 'next');
     });
 
+    it('drops a connection whose whole response is followed by the first bytes of another', async () => {
+      const server = await rawServer((req, peer) => {
+        if (req.path === '/begun')
+          peer.socket.write(Buffer.concat([reply(200, 'asked'), Buffer.from('HTTP/1.1 2')]));
+        else peer.socket.write(reply(200, 'next'));
+      });
+      const pool = poolFor(server.port);
+      const rec = await ok(pool, request({ path: '/begun' }));
+      assert.equal(rec.body.toString(), 'asked');
+      assert.equal(pool.idleCount, 0, 'a connection with a half-read response was kept');
+      await waitUntil(() => server.peers[0]!.closed, { message: 'the connection to close' });
+      assert.equal((await ok(pool, request({ path: '/next' }))).body.toString(), 'next');
+    });
+
     it('delivers a response followed in the same read by one nobody asked for, and drops the connection', async () => {
       const server = await rawServer((req, peer) => {
         if (req.path === '/two')
