@@ -77,6 +77,11 @@ export interface UpstreamRequest {
   readTimeoutMs: number;
   /** write_timeout: the most time a write to the upstream may wait to drain. */
   writeTimeoutMs: number;
+  /**
+   * The most time the client may take no data while its response waits (nginx's send_timeout, default
+   * 60000): a client that stops reading does not hold the upstream connection forever.
+   */
+  sendTimeoutMs?: number;
 }
 
 /** Receives one exchange's response (the proxy's per-request object implements it: no closures per request). */
@@ -116,6 +121,8 @@ const NOT_TOKEN = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 /** A request target: visible ASCII and obs-text only. */
 const INVALID_TARGET = /[^\x21-\x7e\x80-\xff]/;
 const NO_TIMER = Infinity;
+/** nginx's send_timeout default. */
+const SEND_TIMEOUT_MS = 60_000;
 /** A first body chunk up to this size leaves with the response head in one write. */
 const ONE_WRITE_BYTES = 16_384;
 
@@ -219,6 +226,8 @@ class Connection {
   private lastRead = 0;
   /** performance.now() since a write waits to drain, or 0. */
   private drainingSince = 0;
+  /** performance.now() since the client's response is full (the upstream socket paused), or 0. */
+  private clientWaitSince = 0;
   private drained: (() => void) | null = null;
   private idleSince = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -290,6 +299,7 @@ class Connection {
     this.sent = false;
     this.drainingSince = 0;
     this.drained = null;
+    this.clientWaitSince = 0;
     this.requests++;
     const { socket } = this;
     const body = request.body;
@@ -505,6 +515,8 @@ class Connection {
         this.out = null;
       } else if (!(first ? out.write(chunk.toString('latin1'), 'latin1') : out.write(chunk))) {
         this.socket.pause();
+        this.clientWaitSince = performance.now();
+        this.armTimer(this.request!.sendTimeoutMs ?? SEND_TIMEOUT_MS);
         out.once('drain', this.onOutDrain);
       }
     }
@@ -539,6 +551,7 @@ class Connection {
   /** The client took what was written: reading from the upstream (and its read timeout) starts again. */
   private readonly onOutDrain = (): void => {
     this.lastRead = performance.now();
+    this.clientWaitSince = 0;
     this.socket.resume();
   };
 
@@ -611,9 +624,17 @@ class Connection {
       this.armTimer(request.writeTimeoutMs - waited);
     }
     if (this.sent || this.out !== null) {
-      if (this.socket.isPaused()) {
-        // Paused for a slow client: the proxy is not reading, so the upstream is not late.
-        this.armTimer(request.readTimeoutMs);
+      if (this.clientWaitSince !== 0) {
+        // Paused for a slow client: the proxy is not reading, so the upstream is not late; the client may be.
+        const sendTimeout = request.sendTimeoutMs ?? SEND_TIMEOUT_MS;
+        const waited = now - this.clientWaitSince;
+        if (waited >= sendTimeout) {
+          this.fail(
+            new UpstreamError('UPSTREAM_CLIENT_GONE', `the client took no data for ${sendTimeout} ms`),
+          );
+          return;
+        }
+        this.armTimer(Math.min(request.readTimeoutMs, sendTimeout - waited));
         return;
       }
       const quiet = now - this.lastRead;

@@ -1248,6 +1248,29 @@ describe('proxy: upstream client', function () {
     });
   });
 
+  describe('a client that stops reading', () => {
+    it('is given up after the send timeout, and the upstream connection closed', async () => {
+      let peer: Peer | null = null;
+      const server = await rawServer((_req, p) => {
+        peer = p;
+        p.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${8 * 1024 * 1024}\r\n\r\n`);
+        p.socket.write(Buffer.alloc(8 * 1024 * 1024));
+      });
+      // Takes one chunk and never another.
+      const stuck = () => new Writable({ highWaterMark: 1024, write: () => undefined });
+      const rec = await exchange(
+        poolFor(server.port),
+        request({ readTimeoutMs: 5000, sendTimeoutMs: 300 }),
+        new Recorder(stuck),
+      );
+      assert.equal(rec.error?.code, 'UPSTREAM_CLIENT_GONE');
+      const waited = rec.endAt - rec.headAt;
+      assert.ok(waited >= 300 && waited < 1200, `given up after ${waited.toFixed(0)} ms`);
+      assert.equal(rec.out!.destroyed, true);
+      await waitUntil(() => peer !== null && peer.closed, { message: 'the upstream connection to close' });
+    });
+  });
+
   describe('connecting', () => {
     it('fails with ECONNREFUSED when nothing listens', async () => {
       const pool = poolFor(await freePort());
