@@ -1,13 +1,11 @@
 // A real Admin API on port 0 over a real store (SQLite in a temp dir, or a throwaway PostgreSQL schema).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startAdminApi, type AdminApi, type NodeRole } from '../../src/core/admin/index.js';
 import type { NodeInfo } from '../../src/core/admin/info.js';
 import { openStore, type Store } from '../../src/core/store/index.js';
-import { makeTestPki, type TestPki } from './certs.js';
 import { httpClient, type HttpClient } from './http.js';
+import { caAndLeafPem, type CaAndLeafPem } from './openssl-pki.js';
 import { makeTempDir } from './tmp.js';
 import { tempPostgresStore } from './postgres.js';
 
@@ -89,17 +87,17 @@ export async function startTestAdmin(
   };
 }
 
-let pki: TestPki | undefined;
+let pki: Promise<CaAndLeafPem> | undefined;
 
 /** A CA certificate and a leaf certificate with its key, made once per test run with openssl. */
-export function testCertificate(): { ca: string; cert: string; key: string } {
-  if (!pki) {
-    const dir = mkdtempSync(join(tmpdir(), 'hybrid-admin-pki-'));
+export async function testCertificate(): Promise<{ ca: string; cert: string; key: string }> {
+  pki ??= makeTempDir('hybrid-admin-pki-').then(async ({ dir, cleanup }) => {
     try {
-      pki = makeTestPki(dir);
+      return await caAndLeafPem(dir);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await cleanup();
     }
-  }
-  return { ca: pki.caCert, cert: pki.leafCert, key: pki.leafKey };
+  });
+  const { caCert, leafCert, leafKey } = await pki;
+  return { ca: caCert, cert: leafCert, key: leafKey };
 }

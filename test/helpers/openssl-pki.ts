@@ -1,4 +1,5 @@
-// Builds test PKIs with the openssl CLI (an implementation independent of ours): roots, intermediates, CP/DP leaves.
+// Builds test PKIs with the openssl CLI (an implementation independent of ours): roots, intermediates, CP/DP leaves,
+// and the fixed file sets configuration and store tests read.
 //
 // Usage:
 //   const pki = await OpensslPki.create(dir);                 // dir: a temp dir the caller removes
@@ -8,6 +9,8 @@
 //   const dp = await pki.leaf(int1, 'dp', { name: 'dp', ocspUrl: `http://127.0.0.1:${port}` });
 //   pki.chainPem(cp, int1)  -> leaf + intermediates, the form of a node's cluster_cert
 //   await pki.revoke(dp)    -> marks it revoked in int1's index.txt, which `openssl ocsp -index` serves
+//   await writeSharedPair(dir) / writePkiSet(dir) -> Kong's file names (cluster.crt, ca-cert.pem, ...) in dir
+//   await caAndLeafPem(dir)  -> PEM strings: a CA, a self-signed leaf with its key, and a key of neither
 //
 // Every certificate is issued with `openssl ca`, so validity can be set exactly (-startdate/-enddate, also in
 // the past or the future) and each CA keeps a real index.txt for OCSP. Keys are cached per (type, slot):
@@ -254,6 +257,75 @@ function extensionsText(spec: CertSpec, selfSigned: boolean): string {
     );
   if (spec.ocspUrl) lines.push(`authorityInfoAccess = OCSP;URI:${spec.ocspUrl}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Writes each PEM to `dir/<name>`. */
+async function writePems(dir: string, files: Record<string, string>): Promise<void> {
+  await Promise.all(Object.entries(files).map(([name, pem]) => writeFile(join(dir, name), pem)));
+}
+
+/**
+ * Kong's shared-mode pair as `hybrid gen_cert` and examples/ name it: cluster.crt and cluster.key in `dir`
+ * (EC P-384, self-signed, CN=kong_clustering). The PKI behind it is built in `dir/shared-pki`.
+ */
+export async function writeSharedPair(dir: string): Promise<void> {
+  const pki = await OpensslPki.create(join(dir, 'shared-pki'));
+  const pair = await pki.root({ name: 'cluster', cn: 'kong_clustering', key: 'ec-p384' });
+  await writePems(dir, { 'cluster.crt': pair.certPem, 'cluster.key': pair.keyPem });
+}
+
+/**
+ * Kong's pki-mode files as its documentation and examples/ name them, in `dir`: ca-cert.pem (a root CA),
+ * control-plane.crt/.key (serverAuth, SAN = serverName) and data-plane.crt/.key (clientAuth), each leaf with its
+ * own key. The PKI behind them is built in `dir/pki-set`.
+ */
+export async function writePkiSet(
+  dir: string,
+  serverName = 'control-plane.kong.yourcorp.tld',
+): Promise<void> {
+  const pki = await OpensslPki.create(join(dir, 'pki-set'));
+  const ca = await pki.root({ name: 'ca', cn: 'Hybrid Root CA' });
+  const cp = await pki.leaf(ca, 'cp', {
+    name: 'control-plane',
+    cn: serverName,
+    san: [serverName],
+    keySlot: 'control-plane',
+  });
+  const dp = await pki.leaf(ca, 'dp', {
+    name: 'data-plane',
+    cn: 'kong-dp-ce39edecp.service',
+    keySlot: 'data-plane',
+  });
+  await writePems(dir, {
+    'ca-cert.pem': ca.certPem,
+    'control-plane.crt': cp.certPem,
+    'control-plane.key': cp.keyPem,
+    'data-plane.crt': dp.certPem,
+    'data-plane.key': dp.keyPem,
+  });
+}
+
+/** PEM material for entities and TLS servers. */
+export interface CaAndLeafPem {
+  caCert: string;
+  /** Self-signed, CA:FALSE, CN=example.com: a TLS client that verifies it fails on depth zero. */
+  leafCert: string;
+  leafKey: string;
+  /** A key that matches neither certificate. */
+  otherKey: string;
+}
+
+/** A CA, a self-signed leaf with its key, and a key of neither; the PKI is built in `dir`. */
+export async function caAndLeafPem(dir: string): Promise<CaAndLeafPem> {
+  const pki = await OpensslPki.create(dir);
+  const ca = await pki.root({ name: 'ca', cn: 'test-ca' });
+  const leaf = await pki.issue(undefined, { name: 'leaf', cn: 'example.com', ca: false });
+  return {
+    caCert: ca.certPem,
+    leafCert: leaf.certPem,
+    leafKey: leaf.keyPem,
+    otherKey: await readFile(await pki.key('ec-p256', 'other'), 'utf8'),
+  };
 }
 
 export interface OcspResponder {

@@ -4,7 +4,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
-import { makeSharedPair } from '../helpers/cluster-certs.js';
+import { writeSharedPair } from '../helpers/openssl-pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -17,7 +17,7 @@ describe('hybrid check', () => {
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
-    makeSharedPair(dir);
+    await writeSharedPair(dir);
     copyFileSync(join(EXAMPLES, 'dp-shared.conf'), join(dir, 'dp-shared.conf'));
   });
   after(() => cleanup());

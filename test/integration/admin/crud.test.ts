@@ -25,7 +25,7 @@ for (const engine of adminEngines()) {
     describe('per entity: create, read by id and name, update, replace, delete', () => {
       const cases: Array<{
         path: string;
-        create: () => Record<string, unknown>;
+        create: () => Record<string, unknown> | Promise<Record<string, unknown>>;
         key?: string;
         patch: Record<string, unknown>;
       }> = [
@@ -42,17 +42,24 @@ for (const engine of adminEngines()) {
           patch: { custom_id: 'c-2' },
         },
         { path: '/upstreams', create: () => ({ name: 'crud-up' }), key: 'name', patch: { slots: 20 } },
-        { path: '/ca_certificates', create: () => ({ cert: testCertificate().ca }), patch: { tags: ['ca'] } },
+        {
+          path: '/ca_certificates',
+          create: async () => ({ cert: (await testCertificate()).ca }),
+          patch: { tags: ['ca'] },
+        },
         {
           path: '/certificates',
-          create: () => ({ cert: testCertificate().cert, key: testCertificate().key }),
+          create: async () => {
+            const { cert, key } = await testCertificate();
+            return { cert, key };
+          },
           patch: { tags: ['edge'] },
         },
       ];
 
       for (const c of cases) {
         it(`${c.path}`, async () => {
-          const created = await t.http.post(c.path, c.create());
+          const created = await t.http.post(c.path, await c.create());
           assert.equal(created.status, 201, created.text);
           const row = created.json as Row;
           assert.match(row.id, /^[0-9a-f-]{36}$/);
@@ -69,7 +76,7 @@ for (const engine of adminEngines()) {
           assert.equal(patched.status, 200, patched.text);
           for (const [k, v] of Object.entries(c.patch)) assert.deepEqual((patched.json as Row)[k], v);
 
-          const replaced = await t.http.put(`${c.path}/${row.id}`, c.create());
+          const replaced = await t.http.put(`${c.path}/${row.id}`, await c.create());
           assert.equal(replaced.status, 200, replaced.text);
           assert.equal((replaced.json as Row).id, row.id);
 
@@ -110,7 +117,7 @@ for (const engine of adminEngines()) {
         assert.equal(patched.status, 200, patched.text);
         assert.equal((patched.json as { config: { max_age: number } }).config.max_age, 60);
 
-        const { cert, key } = testCertificate();
+        const { cert, key } = await testCertificate();
         const certificate = (await t.http.post('/certificates', { cert, key })).json as Row;
         const sni = await t.http.post(`/certificates/${certificate.id}/snis`, { name: 'kids.example.com' });
         assert.equal(sni.status, 201, sni.text);

@@ -77,7 +77,7 @@ describe(`startAdminApi (${engine})`, function () {
       startAdminApi({ store, listen: [{ host: '127.0.0.1', port: 0, ssl: true }], log: quiet }),
       (err: unknown) => err instanceof HybridError && err.code === 'admin_ssl_missing',
     );
-    const { cert, key } = testCertificate();
+    const { cert, key } = await testCertificate();
     const api = await startAdminApi({
       store,
       listen: [{ host: '127.0.0.1', port: 0, ssl: true }],

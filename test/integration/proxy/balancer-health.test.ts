@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { createBalancers, type Balancers } from '../../../src/core/proxy/balancer/index.js';
 import type { Balancer, UpstreamEntity } from '../../../src/core/proxy/types.js';
-import { makeTestPki } from '../../helpers/certs.js';
+import { caAndLeafPem } from '../../helpers/openssl-pki.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { recordingLog, request, upstreamConfig } from '../../unit/proxy/balancer/fixtures.js';
@@ -121,7 +121,7 @@ describe('balancer: active health checks (real servers)', function () {
   it('probes HTTPS targets, failing the handshake of an unverifiable certificate only when asked to verify', async () => {
     const { dir, cleanup } = await makeTempDir();
     cleanups.push(cleanup);
-    const pki = makeTestPki(dir);
+    const pki = await caAndLeafPem(dir);
     let probes = 0;
     const tls = track(
       createHttpsServer({ cert: pki.leafCert, key: pki.leafKey }, (_req, res) => {

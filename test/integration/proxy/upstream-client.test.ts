@@ -15,7 +15,7 @@ import {
   type UpstreamRequest,
   type UpstreamTarget,
 } from '../../../src/core/proxy/upstream-client.js';
-import { makeTestPki, type TestPki } from '../../helpers/certs.js';
+import { caAndLeafPem, type CaAndLeafPem } from '../../helpers/openssl-pki.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -1298,12 +1298,12 @@ describe('proxy: upstream client', function () {
     });
 
     describe('TLS with a self-signed certificate', () => {
-      let pki: TestPki;
+      let pki: CaAndLeafPem;
       let cleanup: () => Promise<void>;
       before(async () => {
         const tmp = await makeTempDir();
         cleanup = tmp.cleanup;
-        pki = makeTestPki(tmp.dir);
+        pki = await caAndLeafPem(tmp.dir);
       });
       after(async () => cleanup());
 

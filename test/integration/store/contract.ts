@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { StoreError, StoreErrorCode, type EntityRow, type Store } from '../../../src/core/store/index.js';
-import { makeTestPki, type TestPki } from '../../helpers/certs.js';
+import { caAndLeafPem, type CaAndLeafPem } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 export interface StoreFixture {
@@ -27,13 +27,13 @@ export function storeContract(engine: string, open: () => Promise<StoreFixture>)
     this.timeout(30_000);
     let fixture: StoreFixture;
     let store: Store;
-    let pki: TestPki;
+    let pki: CaAndLeafPem;
     let removePki: () => Promise<void>;
 
     before(async () => {
       const tmp = await makeTempDir();
       removePki = tmp.cleanup;
-      pki = makeTestPki(tmp.dir);
+      pki = await caAndLeafPem(tmp.dir);
     });
     after(async () => removePki());
     beforeEach(async () => {

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasPemBlock, parseCertificateValue } from '../../../src/core/config/certificate.js';
 import type { ParseContext } from '../../../src/core/config/values.js';
-import { makeSharedPair } from '../../helpers/cluster-certs.js';
+import { writeSharedPair } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 describe('config certificate values', () => {
@@ -16,7 +16,7 @@ describe('config certificate values', () => {
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
-    makeSharedPair(dir);
+    await writeSharedPair(dir);
     certPem = readFileSync(join(dir, 'cluster.crt'), 'utf8');
     keyPem = readFileSync(join(dir, 'cluster.key'), 'utf8');
     ctx = { baseDir: dir, readFile: (p) => readFileSync(p, 'utf8') };

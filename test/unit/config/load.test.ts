@@ -12,7 +12,7 @@ import {
   renderConfigReference,
 } from '../../../src/core/config/index.js';
 import { ExitCode, FileError } from '../../../src/core/errors.js';
-import { makePkiSet, makeSharedPair } from '../../helpers/cluster-certs.js';
+import { writePkiSet, writeSharedPair } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -24,8 +24,8 @@ describe('config load', () => {
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
-    makeSharedPair(dir);
-    makePkiSet(dir);
+    await writeSharedPair(dir);
+    await writePkiSet(dir);
   });
   after(() => cleanup());
 

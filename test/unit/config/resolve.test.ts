@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { resolveConfig, type ResolvedConfig } from '../../../src/core/config/resolve.js';
 import { CONFIG_KEYS, KEY_DEFINITIONS } from '../../../src/core/config/keys.js';
 import type { ConfigProblem } from '../../../src/core/config/types.js';
-import { makeSharedPair } from '../../helpers/cluster-certs.js';
+import { writeSharedPair } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const brief = (p: ConfigProblem) => [p.severity, p.key, p.message];
@@ -17,7 +17,7 @@ describe('config resolve: sources, defaults, unknown keys', () => {
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
-    makeSharedPair(dir);
+    await writeSharedPair(dir);
     resolve = (text, env = {}) =>
       resolveConfig({
         file: text === undefined ? undefined : { path: join(dir, 'kong.conf'), text },
@@ -276,7 +276,7 @@ describe('config resolve: sources, defaults, unknown keys', () => {
   it('relative paths from the file start at its directory; from the environment, at cwd', async () => {
     const other = await makeTempDir();
     try {
-      makeSharedPair(other.dir);
+      await writeSharedPair(other.dir);
       const fromFile = resolveConfig({
         file: {
           path: join(other.dir, 'kong.conf'),

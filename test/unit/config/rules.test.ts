@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig, type ResolvedConfig } from '../../../src/core/config/resolve.js';
 import type { ConfigProblem } from '../../../src/core/config/types.js';
-import { makePkiSet, makeSharedPair } from '../../helpers/cluster-certs.js';
+import { writePkiSet, writeSharedPair } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
 const brief = (p: ConfigProblem) => [p.severity, p.key, p.message];
@@ -33,8 +33,8 @@ describe('config role rules', () => {
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
-    makeSharedPair(dir);
-    makePkiSet(dir);
+    await writeSharedPair(dir);
+    await writePkiSet(dir);
     resolve = (lines, env = {}) =>
       resolveConfig({
         file: { path: join(dir, 'kong.conf'), text: lines.join('\n') },
