@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './cli.js';
+import { runningPid } from '../../src/core/process/pid-file.js';
+import { prefixLayout } from '../../src/core/process/prefix.js';
+import { runCli, type CliResult } from './cli.js';
 import { freePort } from './tmp.js';
 
 /** Fast pings and reconnects, so tests wait on events, not on Kong's 30 s intervals. */
@@ -30,6 +32,10 @@ export const nodeLog = (node: Pick<ClusterNode, 'prefix'>): string => {
   const path = join(node.prefix, 'logs', 'error.log');
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 };
+
+/** The id the node keeps in its prefix. */
+export const nodeId = (node: Pick<ClusterNode, 'prefix'>): string =>
+  readFileSync(prefixLayout(node.prefix).nodeIdFile, 'utf8').trim();
 
 /** A data plane's proxy_listen port, from the kong.conf it was started with. */
 export const proxyPort = (dp: Pick<ClusterNode, 'conf'>): number =>
@@ -111,13 +117,24 @@ export class ClusterNodes {
     return node;
   }
 
-  async start(node: ClusterNode, env: Record<string, string> = {}): Promise<void> {
+  /** `hybrid start` for the node, expected to succeed; `args` are extra flags (`--run-migrations`). */
+  async start(node: ClusterNode, env: Record<string, string> = {}, args: string[] = []): Promise<CliResult> {
+    const result = await this.tryStart(node, env, args);
+    assert.equal(result.exitCode, 0, result.stderr);
+    return result;
+  }
+
+  /** `hybrid start` for the node, for starts that may fail: the result is the test's to check. */
+  async tryStart(
+    node: ClusterNode,
+    env: Record<string, string> = {},
+    args: string[] = [],
+  ): Promise<CliResult> {
     this.running.add(node);
-    const result = await runCli(['start', '-c', node.conf, '-p', node.prefix], {
+    return runCli(['start', '-c', node.conf, '-p', node.prefix, ...args], {
       cwd: this.dir,
       env: { ...FAST_CLUSTER_ENV, ...env },
     });
-    assert.equal(result.exitCode, 0, result.stderr);
   }
 
   async stop(node: ClusterNode): Promise<void> {
@@ -125,13 +142,19 @@ export class ClusterNodes {
     this.running.delete(node);
   }
 
+  /** Stops every node still running (a crashed one's stale pid file is passed over); each stop must succeed. */
   async stopAll(): Promise<void> {
     const nodes = [...this.running];
     this.running.clear();
-    await Promise.all(
-      nodes
-        .filter((node) => existsSync(join(node.prefix, 'pids', 'hybrid.pid')))
-        .map((node) => runCli(['stop', '-p', node.prefix])),
+    // Every stop runs to its end before a failure is reported, so none is left running behind it.
+    const stops = await Promise.allSettled(
+      nodes.map(async (node) => {
+        if ((await runningPid(prefixLayout(node.prefix).pidFile)) === null) return;
+        const result = await runCli(['stop', '-p', node.prefix]);
+        assert.equal(result.exitCode, 0, `stop ${node.prefix}: ${result.stderr}`);
+      }),
     );
+    const failed = stops.find((stop) => stop.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

@@ -27,6 +27,16 @@ export function tempSchema(): { schema: string; drop: () => Promise<void> } {
   };
 }
 
+/** The kong.conf lines of a node whose store is `schema` on the test server. */
+export const pgConfLines = (schema: string): string[] => [
+  'database = postgres',
+  `pg_host = ${PG_BASE.host}`,
+  `pg_port = ${PG_BASE.port}`,
+  `pg_user = ${PG_BASE.user}`,
+  `pg_database = ${PG_BASE.database}`,
+  `pg_schema = ${schema}`,
+];
+
 /** A migrated store in a fresh schema (no LISTEN connection); `cleanup()` closes it and drops the schema. */
 export async function tempPostgresStore(): Promise<{ store: Store; cleanup: () => Promise<void> }> {
   const { schema, drop } = tempSchema();

@@ -1,30 +1,26 @@
 // The registry end to end through the CLI: a CP and two DPs over shared-mode mTLS, /clustering/* and `hybrid cluster status`.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DataPlaneItem } from '../../../src/core/admin/clustering.js';
 import { PACKAGE_VERSION } from '../../../src/core/version.js';
 import { execa } from 'execa';
 import { BIN, runCli } from '../../helpers/cli.js';
-import { PG_BASE, tempSchema } from '../../helpers/postgres.js';
+import {
+  adminCreate,
+  ClusterNodes,
+  FAST_CLUSTER_ENV,
+  nodeId,
+  type ControlPlane,
+  type DataPlane,
+} from '../../helpers/cluster-nodes.js';
+import { pgConfLines, tempSchema } from '../../helpers/postgres.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-/** Fast pings, so disconnects and reconnects happen in test time. */
-const FAST = {
-  HYBRID_CLUSTER_PING_INTERVAL_MS: '300',
-  HYBRID_CLUSTER_PING_TIMEOUT_MS: '3000',
-  HYBRID_CLUSTER_RECONNECT_MIN_MS: '100',
-};
 const PURGE_DELAY = 3600;
-
-interface Node {
-  prefix: string;
-  conf: string;
-  port: number;
-}
 
 interface ListPage {
   data: DataPlaneItem[];
@@ -36,21 +32,12 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
   this.timeout(120_000);
   let dir: string;
   let cleanup: () => Promise<void>;
-  let cp: Node;
-  let dps: Node[];
-  const started = new Set<Node>();
+  let nodes: ClusterNodes;
+  let cp: ControlPlane;
+  let dps: DataPlane[];
 
-  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST });
-  const start = async (node: Node) => {
-    const result = await run(['start', '-c', node.conf, '-p', node.prefix]);
-    assert.equal(result.exitCode, 0, result.stderr);
-    started.add(node);
-  };
-  const stop = async (node: Node) => {
-    assert.equal((await run(['stop', '-p', node.prefix])).exitCode, 0);
-    started.delete(node);
-  };
-  const admin = (path: string) => `http://127.0.0.1:${cp.port}${path}`;
+  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST_CLUSTER_ENV });
+  const admin = (path: string) => `http://127.0.0.1:${cp.admin}${path}`;
   const getJson = async <T>(url: string): Promise<{ status: number; body: T }> => {
     const res = await fetch(url);
     return { status: res.status, body: (await res.json()) as T };
@@ -58,62 +45,30 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
   const list = async () => (await getJson<ListPage>(admin('/clustering/data-planes'))).body.data;
   const cpHash = async () =>
     (await getJson<{ configuration_hash: string }>(admin('/status'))).body.configuration_hash;
-  const dpHash = async (dp: Node) =>
-    (await getJson<{ configuration_hash: string }>(`http://127.0.0.1:${dp.port}/status`)).body
+  const dpHash = async (dp: DataPlane) =>
+    (await getJson<{ configuration_hash: string }>(`http://127.0.0.1:${dp.status}/status`)).body
       .configuration_hash;
-  const nodeId = (node: Node) => readFileSync(join(node.prefix, 'node.id'), 'utf8').trim();
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
+    nodes = new ClusterNodes(dir);
     assert.equal((await run(['gen_cert', 'shared.crt', 'shared.key'])).exitCode, 0);
     const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
-    const cluster = await freePort();
-    cp = { prefix: join(dir, 'cp'), conf: join(dir, 'cp.conf'), port: await freePort() };
-    writeFileSync(
-      cp.conf,
-      [
-        'role = control_plane',
-        ...shared,
-        `admin_listen = 127.0.0.1:${cp.port}`,
-        `cluster_listen = 127.0.0.1:${cluster}`,
-        `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
-        `cluster_data_plane_purge_delay = ${PURGE_DELAY}`,
-        '',
-      ].join('\n'),
-    );
+    cp = await nodes.controlPlane('cp', [...shared, `cluster_data_plane_purge_delay = ${PURGE_DELAY}`]);
     dps = [];
     for (const [name, labels] of [
       ['dp-a', 'region:eu,tier:gold'],
       ['dp-b', 'region:us'],
     ] as const) {
-      const dp = { prefix: join(dir, name), conf: join(dir, `${name}.conf`), port: await freePort() };
-      writeFileSync(
-        dp.conf,
-        [
-          'role = data_plane',
-          'database = off',
-          ...shared,
-          `cluster_control_plane = 127.0.0.1:${cluster}`,
-          `cluster_dp_labels = ${labels}`,
-          `proxy_listen = 127.0.0.1:${await freePort()}`,
-          `status_listen = 127.0.0.1:${dp.port}`,
-          '',
-        ].join('\n'),
-      );
-      dps.push(dp);
+      dps.push(await nodes.dataPlane(name, cp.cluster, [...shared, `cluster_dp_labels = ${labels}`]));
     }
-    await start(cp);
-    const res = await fetch(admin('/services'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'billing', url: 'http://127.0.0.1:9/' }),
-    });
-    assert.equal(res.status, 201);
-    for (const dp of dps) await start(dp);
+    await nodes.start(cp);
+    await adminCreate(cp, '/services', { name: 'billing', url: 'http://127.0.0.1:9/' });
+    for (const dp of dps) await nodes.start(dp);
   });
 
   after(async () => {
-    for (const node of started) if (existsSync(join(node.prefix, 'pids', 'hybrid.pid'))) await stop(node);
+    await nodes.stopAll();
     await cleanup();
   });
 
@@ -186,7 +141,9 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
     assert.equal(r.stdout.match(/127\.0\.0\.1\s+\S+\s+connected\s+in sync/g)?.length, 2, r.stdout);
     assert.match(r.stdout, /healthy: 2 of 2 data plane\(s\) connected/);
 
-    r = await runCli(['cluster', 'status', '--min-dps', '3'], { env: { ...FAST, HYBRID_ADMIN_URL: url } });
+    r = await runCli(['cluster', 'status', '--min-dps', '3'], {
+      env: { ...FAST_CLUSTER_ENV, HYBRID_ADMIN_URL: url },
+    });
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /✗ 2 data plane\(s\) connected, at least 3 required \[too_few_data_planes\]/);
 
@@ -224,7 +181,7 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
       {
         reject: false,
         timeout: 60_000,
-        env: { ...FAST, FORCE_COLOR: '0' },
+        env: { ...FAST_CLUSTER_ENV, FORCE_COLOR: '0' },
       },
     );
     let out = '';
@@ -243,7 +200,7 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
   it('a stopped data plane turns disconnected; restarted, it keeps its id and its one row', async () => {
     const dp = dps[1]!;
     const id = nodeId(dp);
-    await stop(dp);
+    await nodes.stop(dp);
     const t0 = Date.now();
     await waitUntil(async () => (await list()).find((d) => d.id === id)?.status === 'disconnected', {
       message: 'status disconnected',
@@ -254,7 +211,7 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
     assert.equal(r.exitCode, 0, 'a data plane seen within the ping timeout is not a problem yet');
     assert.match(r.stdout, /disconnected/);
 
-    await start(dp);
+    await nodes.start(dp);
     await waitUntil(async () => (await list()).find((d) => d.id === id)?.status === 'connected', {
       timeoutMs: 20_000,
       message: 'reconnected',
@@ -265,8 +222,8 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
 
   it('rows survive a control plane restart, and data planes come back connected', async () => {
     const ids = dps.map(nodeId).sort();
-    await stop(cp);
-    await start(cp);
+    await nodes.stop(cp);
+    await nodes.start(cp);
     assert.deepEqual((await list()).map((d) => d.id).sort(), ids);
     const hash = await cpHash();
     await waitUntil(
@@ -285,7 +242,7 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
         '\n',
       ),
     );
-    await start(node);
+    await nodes.start(node);
     for (const path of ['/clustering/data-planes', '/clustering/status']) {
       const res = await getJson<{ message: string }>(`http://127.0.0.1:${node.port}${path}`);
       assert.equal(res.status, 400);
@@ -294,7 +251,7 @@ describe('data plane registry through the CLI (CP + 2 DPs, shared mode)', functi
     const r = await run(['cluster', 'status', '--admin-url', `http://127.0.0.1:${node.port}`]);
     assert.equal(r.exitCode, 3);
     assert.match(r.stderr, /answered 400: this endpoint is only available on a control plane/);
-    await stop(node);
+    await nodes.stop(node);
   });
 });
 
@@ -303,24 +260,19 @@ describe('data plane registry with two control planes on one PostgreSQL database
   let dir: string;
   let cleanup: () => Promise<void>;
   let db: { schema: string; drop: () => Promise<void> };
-  const started: string[] = [];
+  let nodes: ClusterNodes;
 
-  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST });
-  const start = async (conf: string, prefix: string, ...extra: string[]) => {
-    const result = await run(['start', '-c', conf, '-p', prefix, ...extra]);
-    assert.equal(result.exitCode, 0, result.stderr);
-    if (!started.includes(prefix)) started.push(prefix);
-  };
+  const run = (args: string[]) => runCli(args, { cwd: dir, env: FAST_CLUSTER_ENV });
   const list = async (port: number) =>
     ((await (await fetch(`http://127.0.0.1:${port}/clustering/data-planes`)).json()) as ListPage).data;
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
+    nodes = new ClusterNodes(dir);
     db = tempSchema();
   });
   after(async () => {
-    for (const prefix of started.reverse())
-      if (existsSync(join(prefix, 'pids', 'hybrid.pid'))) await run(['stop', '-p', prefix]);
+    await nodes.stopAll();
     await db.drop();
     await cleanup();
   });
@@ -328,35 +280,11 @@ describe('data plane registry with two control planes on one PostgreSQL database
   it('both control planes list every data plane and push each other’s writes; one restarting leaves the other one’s data plane connected', async () => {
     assert.equal((await run(['gen_cert', 'shared.crt', 'shared.key'])).exitCode, 0);
     const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
-    const cps: { conf: string; prefix: string; admin: number; cluster: number }[] = [];
-    for (const name of ['cp-1', 'cp-2']) {
-      const cp = {
-        conf: join(dir, `${name}.conf`),
-        prefix: join(dir, name),
-        admin: await freePort(),
-        cluster: await freePort(),
-      };
-      writeFileSync(
-        cp.conf,
-        [
-          'role = control_plane',
-          ...shared,
-          'database = postgres',
-          `pg_host = ${PG_BASE.host}`,
-          `pg_port = ${PG_BASE.port}`,
-          `pg_user = ${PG_BASE.user}`,
-          `pg_database = ${PG_BASE.database}`,
-          `pg_schema = ${db.schema}`,
-          `admin_listen = 127.0.0.1:${cp.admin}`,
-          `cluster_listen = 127.0.0.1:${cp.cluster}`,
-          `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
-          '',
-        ].join('\n'),
-      );
-      cps.push(cp);
-    }
-    await start(cps[0]!.conf, cps[0]!.prefix, '--run-migrations');
-    await start(cps[1]!.conf, cps[1]!.prefix);
+    const cps: ControlPlane[] = [];
+    for (const name of ['cp-1', 'cp-2'])
+      cps.push(await nodes.controlPlane(name, [...shared, ...pgConfLines(db.schema)]));
+    await nodes.start(cps[0]!, {}, ['--run-migrations']);
+    await nodes.start(cps[1]!);
     const status = await run(['migrations', 'status', '-c', cps[0]!.conf, '--json']);
     assert.ok(
       (JSON.parse(status.stdout) as { executed: string[] }).executed.includes('001_clustering_data_planes'),
@@ -364,20 +292,9 @@ describe('data plane registry with two control planes on one PostgreSQL database
 
     const dpIds: string[] = [];
     for (const [i, cp] of cps.entries()) {
-      const dp = { conf: join(dir, `dp-${i}.conf`), prefix: join(dir, `dp-${i}`) };
-      writeFileSync(
-        dp.conf,
-        [
-          'role = data_plane',
-          'database = off',
-          ...shared,
-          `cluster_control_plane = 127.0.0.1:${cp.cluster}`,
-          `proxy_listen = 127.0.0.1:${await freePort()}`,
-          '',
-        ].join('\n'),
-      );
-      await start(dp.conf, dp.prefix);
-      dpIds.push(readFileSync(join(dp.prefix, 'node.id'), 'utf8').trim());
+      const dp = await nodes.dataPlane(`dp-${i}`, cp.cluster, shared);
+      await nodes.start(dp);
+      dpIds.push(nodeId(dp));
     }
     for (const cp of cps) {
       await waitUntil(
@@ -415,8 +332,8 @@ describe('data plane registry with two control planes on one PostgreSQL database
       { timeoutMs: 10_000, message: "cp-2's data plane reports cp-1's configuration hash" },
     );
 
-    assert.equal((await run(['stop', '-p', cps[0]!.prefix])).exitCode, 0);
-    await start(cps[0]!.conf, cps[0]!.prefix);
+    await nodes.stop(cps[0]!);
+    await nodes.start(cps[0]!);
     const second = (await list(cps[0]!.admin)).find((d) => d.id === dpIds[1]);
     assert.equal(second?.status, 'connected', 'cp-2 still holds dp-1');
     await waitUntil(async () => (await list(cps[0]!.admin)).every((d) => d.status === 'connected'), {

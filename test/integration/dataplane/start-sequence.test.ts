@@ -3,130 +3,73 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
+import {
+  adminCreate,
+  ClusterNodes,
+  cpHash,
+  nodeLog,
+  type ClusterNode,
+  type ControlPlane,
+  type DataPlane,
+} from '../../helpers/cluster-nodes.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { configHash } from '../../../src/core/cluster/hash.js';
 import { openConfigCache } from '../../../src/core/dataplane/config-cache.js';
 import { KNOWN_CREDENTIAL, largeConfig } from './large-config.js';
 
-/** Fast pings and reconnects, so the tests wait on events, not on Kong's 30 s intervals. */
-const FAST = {
-  HYBRID_CLUSTER_PING_INTERVAL_MS: '300',
-  HYBRID_CLUSTER_PING_TIMEOUT_MS: '3000',
-  HYBRID_CLUSTER_RECONNECT_MIN_MS: '100',
-};
 const EMPTY_HASH = '0'.repeat(32);
-
-interface Node {
-  prefix: string;
-  conf: string;
-  port: number;
-}
 
 describe('data plane start sequence (CLI)', function () {
   this.timeout(120_000);
   let dir: string;
   let cleanup: () => Promise<void>;
   let certLines: string[];
-  const running = new Set<Node>();
+  let nodes: ClusterNodes;
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
+    nodes = new ClusterNodes(dir);
     assert.equal((await runCli(['gen_cert', 'cluster.crt', 'cluster.key'], { cwd: dir })).exitCode, 0);
     certLines = ['cluster_cert = cluster.crt', 'cluster_cert_key = cluster.key'];
   });
-  afterEach(async () => {
-    for (const node of running) await stop(node);
-  });
+  afterEach(async () => nodes.stopAll());
   after(async () => cleanup());
 
-  async function start(node: Node): Promise<void> {
-    const result = await runCli(['start', '-c', node.conf, '-p', node.prefix], { cwd: dir, env: FAST });
-    assert.equal(result.exitCode, 0, result.stderr);
-    running.add(node);
-  }
+  const controlPlane = (name: string) => nodes.controlPlane(name, certLines);
+  /** A data plane of `cluster` (a port nobody may be listening on). */
+  const dataPlane = (name: string, cluster: number, extra: string[] = []) =>
+    nodes.dataPlane(name, cluster, [...certLines, ...extra]);
 
-  async function stop(node: Node): Promise<void> {
-    running.delete(node);
-    if (existsSync(join(node.prefix, 'pids', 'hybrid.pid')))
-      assert.equal((await runCli(['stop', '-p', node.prefix])).exitCode, 0);
-  }
-
-  async function controlPlane(name: string): Promise<Node & { cluster: number }> {
-    const node = { prefix: join(dir, name), conf: join(dir, `${name}.conf`), port: await freePort() };
-    const cluster = await freePort();
-    writeFileSync(
-      node.conf,
-      [
-        'role = control_plane',
-        'log_level = info',
-        ...certLines,
-        `admin_listen = 127.0.0.1:${node.port}`,
-        `cluster_listen = 127.0.0.1:${cluster}`,
-        `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
-        '',
-      ].join('\n'),
-    );
-    return { ...node, cluster };
-  }
-
-  /** A data plane of `cluster` (a port nobody may be listening on); `port` is its status listener. */
-  async function dataPlane(name: string, cluster: number, extra: string[] = []): Promise<Node> {
-    const node = { prefix: join(dir, name), conf: join(dir, `${name}.conf`), port: await freePort() };
-    writeFileSync(
-      node.conf,
-      [
-        'role = data_plane',
-        'database = off',
-        ...certLines,
-        ...extra,
-        `cluster_control_plane = 127.0.0.1:${cluster}`,
-        `proxy_listen = 127.0.0.1:${await freePort()}`,
-        `status_listen = 127.0.0.1:${node.port}`,
-        '',
-      ].join('\n'),
-    );
-    return node;
-  }
-
-  async function status(dp: Node): Promise<{ ready: number; hash: string }> {
-    const ready = await fetch(`http://127.0.0.1:${dp.port}/status/ready`);
-    const body = (await (await fetch(`http://127.0.0.1:${dp.port}/status`)).json()) as {
+  /** Like dpStatus, with the readiness status code (200, 503) the tests tell apart. */
+  async function status(dp: DataPlane): Promise<{ ready: number; hash: string }> {
+    const ready = await fetch(`http://127.0.0.1:${dp.status}/status/ready`);
+    const body = (await (await fetch(`http://127.0.0.1:${dp.status}/status`)).json()) as {
       configuration_hash: string;
     };
     return { ready: ready.status, hash: body.configuration_hash };
   }
 
   /** POSTs, then waits until the control plane has exported a version after it (so `cpHash` is the new one). */
-  async function admin(cp: Node, path: string, body: unknown): Promise<void> {
+  async function admin(cp: ControlPlane, path: string, body: Record<string, unknown>): Promise<void> {
     const before = lastVersion(cp);
-    const res = await fetch(`http://127.0.0.1:${cp.port}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 201, await res.text());
+    await adminCreate(cp, path, body);
     await waitUntil(() => lastVersion(cp) > before, { message: `the control plane exported ${path}` });
   }
-  const lastVersion = (cp: Node): number =>
-    Number([...log(cp).matchAll(/config version (\d+) \(hash/g)].at(-1)?.[1] ?? -1);
-
-  const log = (node: Node): string => readFileSync(join(node.prefix, 'logs', 'error.log'), 'utf8');
-  /** The hash the control plane announced for its latest configuration. */
-  const cpHash = (cp: Node): string =>
-    [...log(cp).matchAll(/config version \d+ \(hash ([0-9a-f]{32})/g)].at(-1)?.[1] ?? '';
-  const synced = (dp: Node, cp: Node) => async () =>
-    cpHash(cp) !== '' && (await status(dp)).hash === cpHash(cp);
+  const lastVersion = (cp: ClusterNode): number =>
+    Number([...nodeLog(cp).matchAll(/config version (\d+) \(hash/g)].at(-1)?.[1] ?? -1);
+  const synced = (dp: DataPlane, cp: ControlPlane) => async () =>
+    cpHash(cp) !== undefined && (await status(dp)).hash === cpHash(cp);
 
   it('restarted while the CP is down, serves its cached config (over declarative_config); resyncs when the CP returns', async () => {
     const file = join(dir, 'local.yml');
     writeFileSync(file, '_format_version: "3.0"\nservices:\n  - name: local\n    url: http://127.0.0.1:9/\n');
     const cp = await controlPlane('cp-a');
-    await start(cp);
+    await nodes.start(cp);
     const dp = await dataPlane('dp-a', cp.cluster, [`declarative_config = ${file}`]);
-    await start(dp);
+    await nodes.start(dp);
     assert.match(
-      log(dp),
+      nodeLog(dp),
       /loaded configuration [0-9a-f]{32} from declarative_config .*local\.yml \(1 entities\)/,
     );
     await admin(cp, '/services', { name: 'from-cp', url: 'http://127.0.0.1:9/' });
@@ -137,15 +80,15 @@ describe('data plane start sequence (CLI)', function () {
     assert.equal(statSync(cache).mode & 0o777, 0o700);
     assert.equal(statSync(join(cache, 'data.mdb')).mode & 0o777, 0o600);
 
-    await stop(cp);
-    await stop(dp);
-    await start(dp);
+    await nodes.stop(cp);
+    await nodes.stop(dp);
+    await nodes.start(dp);
     assert.deepEqual(await status(dp), { ready: 200, hash: cached }, 'ready on the cached config at once');
-    assert.match(log(dp), new RegExp(`loaded configuration ${cached} from the cache \\(1 entities`));
-    await waitUntil(() => /cannot connect to control plane/.test(log(dp)), { message: 'the CP is down' });
+    assert.match(nodeLog(dp), new RegExp(`loaded configuration ${cached} from the cache \\(1 entities`));
+    await waitUntil(() => /cannot connect to control plane/.test(nodeLog(dp)), { message: 'the CP is down' });
     assert.deepEqual(await status(dp), { ready: 200, hash: cached }, 'still serving with the CP down');
 
-    await start(cp);
+    await nodes.start(cp);
     await admin(cp, '/services', { name: 'after-restart', url: 'http://127.0.0.1:9/' });
     await waitUntil(async () => cpHash(cp) !== cached && (await synced(dp, cp)()), {
       timeoutMs: 20_000,
@@ -155,20 +98,20 @@ describe('data plane start sequence (CLI)', function () {
 
   it('encrypted: the cache never shows a credential, and a restart with the CP down serves it', async () => {
     const cp = await controlPlane('cp-enc');
-    await start(cp);
+    await nodes.start(cp);
     const dp = await dataPlane('dp-enc', cp.cluster, ['data_plane_config_cache_mode = encrypted']);
-    await start(dp);
+    await nodes.start(dp);
     await admin(cp, '/consumers', { username: 'alice' });
     await admin(cp, '/consumers/alice/key-auth', { key: KNOWN_CREDENTIAL });
     await waitUntil(synced(dp, cp), { timeoutMs: 20_000, message: 'the DP on the CP hash' });
     const cached = cpHash(cp);
-    await stop(cp);
-    await stop(dp);
+    await nodes.stop(cp);
+    await nodes.stop(dp);
     for (const file of ['data.mdb', 'lock.mdb']) {
       const bytes = readFileSync(join(dp.prefix, 'dbless.lmdb', file));
       assert.equal(bytes.includes(Buffer.from(KNOWN_CREDENTIAL)), false, `${file} holds the credential`);
     }
-    await start(dp);
+    await nodes.start(dp);
     assert.deepEqual(await status(dp), { ready: 200, hash: cached });
   });
 
@@ -199,16 +142,16 @@ describe('data plane start sequence (CLI)', function () {
       (await runCli(['config', 'db_export', exported, '-c', cp.conf, '-p', cp.prefix])).exitCode,
       0,
     );
-    await start(cp);
+    await nodes.start(cp);
     await waitUntil(() => cpHash(cp), { message: 'the CP hash' });
     const hash = cpHash(cp);
-    await stop(cp);
+    await nodes.stop(cp);
 
     const dp = await dataPlane('dp-file', cp.cluster, [`declarative_config = ${exported}`]);
-    await start(dp);
+    await nodes.start(dp);
     assert.deepEqual(await status(dp), { ready: 200, hash });
     assert.match(
-      log(dp),
+      nodeLog(dp),
       new RegExp(`loaded configuration ${hash} from declarative_config .*exported\\.yml \\(4 entities\\)`),
     );
     assert.equal(
@@ -222,7 +165,7 @@ describe('data plane start sequence (CLI)', function () {
     const bad = join(dir, 'bad.yml');
     writeFileSync(bad, '_format_version: "3.0"\nservices:\n  - name: x\n    url: not a url\n  - host: 5\n');
     const dp = await dataPlane('dp-bad', await freePort(), [`declarative_config = ${bad}`]);
-    const result = await runCli(['start', '-c', dp.conf, '-p', dp.prefix], { cwd: dir, env: FAST });
+    const result = await nodes.tryStart(dp);
     assert.notEqual(result.exitCode, 0);
     assert.match(result.stderr, /declarative_config: invalid declarative config .*bad\.yml \(\d+ errors\)/);
     assert.match(result.stderr, /services\[0\]\.url/);
@@ -232,25 +175,22 @@ describe('data plane start sequence (CLI)', function () {
     const missing = await dataPlane('dp-missing', await freePort(), [
       `declarative_config = ${join(dir, 'nope.yml')}`,
     ]);
-    const refused = await runCli(['start', '-c', missing.conf, '-p', missing.prefix], {
-      cwd: dir,
-      env: FAST,
-    });
+    const refused = await nodes.tryStart(missing);
     assert.notEqual(refused.exitCode, 0);
     assert.match(refused.stderr, /declarative config file not found: .*nope\.yml/);
   });
 
   it('cache off or unwritable: configs still apply; with it off a restart with the CP down is empty (503)', async () => {
     const cp = await controlPlane('cp-off');
-    await start(cp);
+    await nodes.start(cp);
     const dp = await dataPlane('dp-off', cp.cluster, ['data_plane_config_cache_mode = off']);
-    await start(dp);
+    await nodes.start(dp);
     const notADirectory = join(dir, 'not-a-directory');
     writeFileSync(notADirectory, '');
     const blocked = await dataPlane('dp-blocked', cp.cluster, [
       `lmdb_environment_path = ${join(notADirectory, 'dbless.lmdb')}`,
     ]);
-    await start(blocked);
+    await nodes.start(blocked);
     await admin(cp, '/services', { name: 'only-in-memory', url: 'http://127.0.0.1:9/' });
     await waitUntil(synced(dp, cp), { timeoutMs: 20_000, message: 'the DP on the CP hash' });
     await waitUntil(synced(blocked, cp), { timeoutMs: 20_000, message: 'the blocked DP on the CP hash' });
@@ -258,16 +198,18 @@ describe('data plane start sequence (CLI)', function () {
     // The log is written asynchronously: wait for the line rather than expect it at once.
     await waitUntil(
       () =>
-        /\[warn\].*config cache .*cannot be opened, configs will not be cached: ENOTDIR/.test(log(blocked)),
+        /\[warn\].*config cache .*cannot be opened, configs will not be cached: ENOTDIR/.test(
+          nodeLog(blocked),
+        ),
       { message: 'the blocked cache reported' },
     );
-    await stop(cp);
-    await stop(dp);
+    await nodes.stop(cp);
+    await nodes.stop(dp);
     assert.equal(existsSync(join(dp.prefix, 'dbless.lmdb')), false, 'no cache directory');
-    await start(dp);
+    await nodes.start(dp);
     assert.deepEqual(await status(dp), { ready: 503, hash: EMPTY_HASH });
     assert.match(
-      log(dp),
+      nodeLog(dp),
       /no cached configuration and no declarative_config: serving an empty configuration/,
     );
   });
@@ -286,11 +228,11 @@ describe('data plane start sequence (CLI)', function () {
     await cache.close();
 
     const t = performance.now();
-    await start(dp);
+    await nodes.start(dp);
     const started = performance.now() - t;
     assert.deepEqual(await status(dp), { ready: 200, hash });
     const ready = performance.now() - t;
-    const loadedAt = /loaded configuration [0-9a-f]{32} from the cache \(11002 entities/.test(log(dp));
+    const loadedAt = /loaded configuration [0-9a-f]{32} from the cache \(11002 entities/.test(nodeLog(dp));
     assert.ok(loadedAt, 'the cache was the source');
     console.log(
       `      \`hybrid start\` with a 10k-route cache: returned after ${started.toFixed(0)} ms, /status/ready 200 after ${ready.toFixed(0)} ms`,

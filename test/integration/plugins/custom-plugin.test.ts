@@ -199,7 +199,7 @@ describe('custom plugins (real CP and DP processes)', function () {
       'plugins = bundled,ghost-plugin',
       `plugins_path = ${FIXTURES}`,
     ]);
-    const result = await runCli(['start', '-c', dp.conf, '-p', dp.prefix], { cwd: dir });
+    const result = await nodes.tryStart(dp);
     assert.notEqual(result.exitCode, 0);
     const output = result.stderr + result.stdout;
     assert.match(output, /plugin 'ghost-plugin' is listed in plugins but was not found/);

@@ -1,24 +1,19 @@
 // /metrics of a real control plane and data plane started through the CLI: node, cluster link and data plane series.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { configHashNumber } from '../../../src/core/plugins/prometheus/exporter.js';
 import { runCli } from '../../helpers/cli.js';
-import { freePort, makeTempDir } from '../../helpers/tmp.js';
+import { ClusterNodes, nodeId } from '../../helpers/cluster-nodes.js';
+import { makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
 import {
   parseExposition,
   sampleValue,
   type Exposition,
 } from '../../unit/plugins/prometheus/exposition-parser.js';
-
-const FAST = {
-  HYBRID_CLUSTER_PING_INTERVAL_MS: '300',
-  HYBRID_CLUSTER_PING_TIMEOUT_MS: '3000',
-  HYBRID_CLUSTER_RECONNECT_MIN_MS: '100',
-};
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -37,51 +32,28 @@ describe('prometheus /metrics (CP Admin API and DP status listener)', function (
   this.timeout(90_000);
   let dir: string;
   let cleanup: () => Promise<void>;
-  const prefixes: string[] = [];
+  let nodes: ClusterNodes;
 
   before(async () => {
     ({ dir, cleanup } = await makeTempDir());
+    nodes = new ClusterNodes(dir);
     assert.equal((await runCli(['gen_cert', 'shared.crt', 'shared.key'], { cwd: dir })).exitCode, 0);
   });
   after(async () => {
-    for (const prefix of prefixes) {
-      if (existsSync(join(prefix, 'pids', 'hybrid.pid'))) await runCli(['stop', '-p', prefix]);
-    }
+    await nodes.stopAll();
     await cleanup();
   });
 
-  async function start(name: string, lines: string[]): Promise<string> {
-    const prefix = join(dir, name);
-    const conf = join(dir, `${name}.conf`);
-    writeFileSync(
-      conf,
-      [...lines, 'cluster_cert = shared.crt', 'cluster_cert_key = shared.key', ''].join('\n'),
-    );
-    prefixes.push(prefix);
-    const result = await runCli(['start', '-c', conf, '-p', prefix], { cwd: dir, env: FAST });
-    assert.equal(result.exitCode, 0, result.stderr);
-    return prefix;
-  }
-
   it('serves node, cluster link and data plane series, and follows the data plane’s connection', async () => {
-    const admin = await freePort();
-    const cluster = await freePort();
-    const status = await freePort();
-    const cpPrefix = await start('cp', [
-      'role = control_plane',
-      `admin_listen = 127.0.0.1:${admin}`,
-      `cluster_listen = 127.0.0.1:${cluster}`,
-      `cluster_telemetry_listen = 127.0.0.1:${await freePort()}`,
-    ]);
-    const dpPrefix = await start('dp', [
-      'role = data_plane',
-      'database = off',
-      `cluster_control_plane = 127.0.0.1:${cluster}`,
-      `proxy_listen = 127.0.0.1:${await freePort()}`,
-      `status_listen = 127.0.0.1:${status}`,
-    ]);
-    const cpId = readFileSync(join(cpPrefix, 'node.id'), 'utf8').trim();
-    const dpId = readFileSync(join(dpPrefix, 'node.id'), 'utf8').trim();
+    const shared = ['cluster_cert = shared.crt', 'cluster_cert_key = shared.key'];
+    const cpNode = await nodes.controlPlane('cp', shared);
+    await nodes.start(cpNode);
+    const dpNode = await nodes.dataPlane('dp', cpNode.cluster, shared);
+    await nodes.start(dpNode);
+    const admin = cpNode.admin;
+    const status = dpNode.status;
+    const cpId = nodeId(cpNode);
+    const dpId = nodeId(dpNode);
     const dpMetrics = `http://127.0.0.1:${status}/metrics`;
     const cpMetrics = `http://127.0.0.1:${admin}/metrics`;
 
@@ -139,7 +111,7 @@ describe('prometheus /metrics (CP Admin API and DP status listener)', function (
     assert.equal(sampleValue(cp, 'kong_data_plane_config_synced', dpLabels), 1);
     assert.equal(cp.types.get('kong_control_plane_connected'), undefined);
 
-    assert.equal((await runCli(['stop', '-p', cpPrefix])).exitCode, 0);
+    await nodes.stop(cpNode);
     await waitUntil(async () => sampleValue(await scrape(dpMetrics), 'kong_control_plane_connected') === 0, {
       timeoutMs: 20_000,
       message: 'the DP reports kong_control_plane_connected 0 once the CP is gone',

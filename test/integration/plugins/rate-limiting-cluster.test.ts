@@ -150,7 +150,7 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
       'cluster_cert_key = shared.key',
       `declarative_config = ${file}`,
     ]);
-    const refused = await runCli(['start', '-c', dp.conf, '-p', dp.prefix], { cwd: dir });
+    const refused = await nodes.tryStart(dp);
     assert.notEqual(refused.exitCode, 0);
     assert.match(refused.stderr + refused.stdout, /policy: expected one of: local, redis/);
 
