@@ -1,22 +1,18 @@
 // Which route a request matches: hosts, paths, methods, headers, snis, protocols, and what the match carries.
 import assert from 'node:assert/strict';
 import { buildRouter } from '../../../../src/core/proxy/router/index.js';
-import type { RouteEntity, RouteRequest } from '../../../../src/core/proxy/types.js';
+import type { RouteEntity } from '../../../../src/core/proxy/types.js';
 import { request, route, service } from './fixtures.js';
 
-interface Case {
-  name: string;
-  request: RouteRequest;
-  /** Route id expected, or null for no match. */
-  expected: string | null;
-}
+/** A case: its name, the request (as `request()` takes it), and the route id expected or null for no match. */
+type Case = [name: string, fields: Parameters<typeof request>[0], expected: string | null];
 
 function runCases(routes: RouteEntity[], cases: Case[]): void {
   const router = buildRouter({ routes });
-  for (const c of cases) {
-    it(c.name, () => {
+  for (const [name, fields, expected] of cases) {
+    it(name, () => {
       assert.deepEqual(router.warnings, []);
-      assert.equal(router.match(c.request)?.route.id ?? null, c.expected);
+      assert.equal(router.match(request(fields))?.route.id ?? null, expected);
     });
   }
 }
@@ -53,95 +49,51 @@ describe('router matching', () => {
       route({ id: '15', headers: { user_agent: ['~*windows|linux|os\\s+x\\s*[\\d\\._]+|solaris|bsd'] } }),
     ];
     runCases(routes, [
-      { name: '[host]', request: request({ host: 'domain-1.org' }), expected: '1' },
-      {
-        name: '[host] ignores the default port',
-        request: request({ host: 'domain-1.org:80' }),
-        expected: '1',
-      },
-      {
-        name: '[host] any other port matches a no-port route',
-        request: request({ host: 'domain-1.org:123' }),
-        expected: '1',
-      },
-      {
-        name: '[host] matches a specific port',
-        request: request({ host: 'domain-1.org:321' }),
-        expected: '13',
-      },
-      { name: '[host] port-only route', request: request({ host: 'domain-3.org:321' }), expected: '14' },
-      {
-        name: '[host] fails just because of the port',
-        request: request({ host: 'domain-3.org:123' }),
-        expected: null,
-      },
-      { name: '[host] is case-insensitive', request: request({ host: 'DOMAIN-1.org' }), expected: '1' },
-      { name: '[uri]', request: request({ path: '/my-route', host: 'domain.org' }), expected: '3' },
-      { name: '[uri] prefix', request: request({ path: '/my-route/some/path' }), expected: '3' },
-      { name: '[method]', request: request({ method: 'TRACE' }), expected: '2' },
-      { name: '[host + uri]', request: request({ path: '/route-4', host: 'domain-1.org' }), expected: '4' },
-      { name: '[host + method]', request: request({ method: 'POST', host: 'domain-1.org' }), expected: '5' },
-      { name: '[uri + method]', request: request({ method: 'PUT', path: '/route-6' }), expected: '6' },
-      {
-        name: '[host + uri + method]',
-        request: request({ method: 'PUT', path: '/my-route-uri', host: 'domain-with-uri-2.org' }),
-        expected: '7',
-      },
-      {
-        name: 'single [headers] value',
-        request: request({ headers: { location: 'my-location-2' } }),
-        expected: '9',
-      },
-      {
-        name: '[headers] value is case-insensitive',
-        request: request({ headers: { location: 'My-Location-2' } }),
-        expected: '9',
-      },
-      {
-        name: '[headers] one of several request values',
-        request: request({ headers: { location: ['my-location-3', 'my-location-2'] } }),
-        expected: '9',
-      },
-      {
-        name: '[headers] no value matches',
-        request: request({ headers: { location: 'my-location-3' } }),
-        expected: null,
-      },
-      {
-        name: 'multiple [headers] all match',
-        request: request({ headers: { location: 'my-location-1', version: 'v2' } }),
-        expected: '10',
-      },
-      {
-        name: 'multiple [headers] fall back to the route with fewer headers',
-        request: request({ headers: { location: ['my-location-3', 'my-location-2'], version: 'v2' } }),
-        expected: '9',
-      },
-      {
-        name: '[headers] ~* regex value, name with _ matches the - header',
-        request: request({ headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/83.0' } }),
-        expected: '15',
-      },
-      {
-        name: '[headers + uri]',
-        request: request({ path: '/headers-uri', headers: { location: 'my-location-2' } }),
-        expected: '11',
-      },
-      {
-        name: '[host + headers + uri + method]',
-        request: request({
+      ['[host]', { host: 'domain-1.org' }, '1'],
+      ['[host] ignores the default port', { host: 'domain-1.org:80' }, '1'],
+      ['[host] any other port matches a no-port route', { host: 'domain-1.org:123' }, '1'],
+      ['[host] matches a specific port', { host: 'domain-1.org:321' }, '13'],
+      ['[host] port-only route', { host: 'domain-3.org:321' }, '14'],
+      ['[host] fails just because of the port', { host: 'domain-3.org:123' }, null],
+      ['[host] is case-insensitive', { host: 'DOMAIN-1.org' }, '1'],
+      ['[uri]', { path: '/my-route', host: 'domain.org' }, '3'],
+      ['[uri] prefix', { path: '/my-route/some/path' }, '3'],
+      ['[method]', { method: 'TRACE' }, '2'],
+      ['[host + uri]', { path: '/route-4', host: 'domain-1.org' }, '4'],
+      ['[host + method]', { method: 'POST', host: 'domain-1.org' }, '5'],
+      ['[uri + method]', { method: 'PUT', path: '/route-6' }, '6'],
+      ['[host + uri + method]', { method: 'PUT', path: '/my-route-uri', host: 'domain-with-uri-2.org' }, '7'],
+      ['single [headers] value', { headers: { location: 'my-location-2' } }, '9'],
+      ['[headers] value is case-insensitive', { headers: { location: 'My-Location-2' } }, '9'],
+      [
+        '[headers] one of several request values',
+        { headers: { location: ['my-location-3', 'my-location-2'] } },
+        '9',
+      ],
+      ['[headers] no value matches', { headers: { location: 'my-location-3' } }, null],
+      ['multiple [headers] all match', { headers: { location: 'my-location-1', version: 'v2' } }, '10'],
+      [
+        'multiple [headers] fall back to the route with fewer headers',
+        { headers: { location: ['my-location-3', 'my-location-2'], version: 'v2' } },
+        '9',
+      ],
+      [
+        '[headers] ~* regex value, name with _ matches the - header',
+        { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/83.0' } },
+        '15',
+      ],
+      ['[headers + uri]', { path: '/headers-uri', headers: { location: 'my-location-2' } }, '11'],
+      [
+        '[host + headers + uri + method]',
+        {
           method: 'PUT',
           path: '/headers-host-uri-method',
           host: 'domain-with-headers-1.org',
           headers: { location: 'my-location-2' },
-        }),
-        expected: '12',
-      },
-      {
-        name: 'no route matches',
-        request: request({ path: '/nothing', host: 'nowhere.org' }),
-        expected: null,
-      },
+        },
+        '12',
+      ],
+      ['no route matches', { path: '/nothing', host: 'nowhere.org' }, null],
     ]);
   });
 
@@ -156,49 +108,17 @@ describe('router matching', () => {
         route({ id: 'right-port', hosts: ['route.*:123'] }),
       ],
       [
-        { name: 'leftmost wildcard', request: request({ host: 'foo.route.com' }), expected: 'left' },
-        {
-          name: 'leftmost wildcard, several labels',
-          request: request({ host: 'a.b.route.com' }),
-          expected: 'left',
-        },
-        { name: 'leftmost wildcard needs a label', request: request({ host: '.route.com' }), expected: null },
-        { name: 'rightmost wildcard', request: request({ host: 'route.org' }), expected: 'right' },
-        {
-          name: 'rightmost wildcard, any port',
-          request: request({ host: 'route.org:456' }),
-          expected: 'right',
-        },
-        {
-          name: 'leftmost wildcard, any port',
-          request: request({ host: 'foo.route.com:123' }),
-          expected: 'left',
-        },
-        {
-          name: 'port-specific wildcard',
-          request: request({ host: 'foo.route.net:123' }),
-          expected: 'left-port',
-        },
-        {
-          name: 'port-specific wildcard, other port',
-          request: request({ host: 'foo.route.net:456' }),
-          expected: null,
-        },
-        {
-          name: 'port-specific wildcard has priority',
-          request: request({ host: 'route.org:123' }),
-          expected: 'right-port',
-        },
-        {
-          name: 'plain host before wildcard (route.com)',
-          request: request({ host: 'route.com' }),
-          expected: 'route.com',
-        },
-        {
-          name: 'plain host before wildcard',
-          request: request({ host: 'plain.route.com' }),
-          expected: 'plain',
-        },
+        ['leftmost wildcard', { host: 'foo.route.com' }, 'left'],
+        ['leftmost wildcard, several labels', { host: 'a.b.route.com' }, 'left'],
+        ['leftmost wildcard needs a label', { host: '.route.com' }, null],
+        ['rightmost wildcard', { host: 'route.org' }, 'right'],
+        ['rightmost wildcard, any port', { host: 'route.org:456' }, 'right'],
+        ['leftmost wildcard, any port', { host: 'foo.route.com:123' }, 'left'],
+        ['port-specific wildcard', { host: 'foo.route.net:123' }, 'left-port'],
+        ['port-specific wildcard, other port', { host: 'foo.route.net:456' }, null],
+        ['port-specific wildcard has priority', { host: 'route.org:123' }, 'right-port'],
+        ['plain host before wildcard (route.com)', { host: 'route.com' }, 'route.com'],
+        ['plain host before wildcard', { host: 'plain.route.com' }, 'plain'],
       ],
     );
   });
@@ -212,17 +132,13 @@ describe('router matching', () => {
         route({ id: '4', hosts: ['[::21]:321', '[::22]:321'] }),
       ],
       [
-        { name: 'no-port route, no-port request', request: request({ host: '[::11]' }), expected: '1' },
-        { name: 'bracketed route host', request: request({ host: '[::12]' }), expected: '1' },
-        { name: 'no-port route is any-port', request: request({ host: '[::11]', port: 654 }), expected: '1' },
-        { name: 'port-specific route', request: request({ host: '[::21]', port: 321 }), expected: '4' },
-        { name: 'port-specific only', request: request({ host: '[::31]', port: 321 }), expected: '3' },
-        {
-          name: 'other port falls back to any-port',
-          request: request({ host: '[::21]', port: 654 }),
-          expected: '2',
-        },
-        { name: 'no any-port route', request: request({ host: '[::31]', port: 654 }), expected: null },
+        ['no-port route, no-port request', { host: '[::11]' }, '1'],
+        ['bracketed route host', { host: '[::12]' }, '1'],
+        ['no-port route is any-port', { host: '[::11]', port: 654 }, '1'],
+        ['port-specific route', { host: '[::21]', port: 321 }, '4'],
+        ['port-specific only', { host: '[::31]', port: 321 }, '3'],
+        ['other port falls back to any-port', { host: '[::21]', port: 654 }, '2'],
+        ['no any-port route', { host: '[::31]', port: 654 }, null],
       ],
     );
   });
@@ -245,61 +161,25 @@ describe('router matching', () => {
         route({ id: 'alternation', paths: ['~/alt-a|/alt-b'] }),
       ],
       [
-        {
-          name: 'longer prefix first',
-          request: request({ path: '/my-route/hello/world' }),
-          expected: 'hello',
-        },
-        { name: 'shorter prefix', request: request({ path: '/my-route/world' }), expected: 'my-route' },
-        {
-          name: 'prefix is not segment-bound',
-          request: request({ path: '/my-routeX' }),
-          expected: 'my-route',
-        },
-        {
-          name: 'prefix is anchored (more attributes do not help a non-prefix)',
-          request: request({ path: '/something/my-route', host: 'example.com' }),
-          expected: 'something',
-        },
-        { name: 'regex', request: request({ path: '/users/123/profile' }), expected: 'profile' },
-        {
-          name: 'regex before a matching prefix',
-          request: request({ path: '/route/persons/123/profile' }),
-          expected: 'persons-regex',
-        },
-        {
-          name: 'regex before an exact prefix',
-          request: request({ path: '/route/fixture' }),
-          expected: 'fixture-regex',
-        },
-        {
-          name: 'regex is anchored at the start',
-          request: request({ path: '/extra/prefix/123' }),
-          expected: null,
-        },
-        { name: 'regex PCRE named group', request: request({ path: '/pcre/42' }), expected: 'pcre-named' },
-        { name: 'regex (?i) flag', request: request({ path: '/case/x' }), expected: 'case' },
-        {
-          name: 'regex alternation, second branch',
-          request: request({ path: '/alt-b/x' }),
-          expected: 'alternation',
-        },
-        {
-          name: 'normalised: percent-decoded',
-          request: request({ path: '/my-r%6Fute/hello' }),
-          expected: 'hello',
-        },
-        {
-          name: 'normalised: double slash',
-          request: request({ path: '//my-route//hello' }),
-          expected: 'hello',
-        },
-        {
-          name: 'normalised: dot segments',
-          request: request({ path: '/x/../my-route/./hello' }),
-          expected: 'hello',
-        },
-        { name: 'no prefix matches', request: request({ path: '/nope' }), expected: null },
+        ['longer prefix first', { path: '/my-route/hello/world' }, 'hello'],
+        ['shorter prefix', { path: '/my-route/world' }, 'my-route'],
+        ['prefix is not segment-bound', { path: '/my-routeX' }, 'my-route'],
+        [
+          'prefix is anchored (more attributes do not help a non-prefix)',
+          { path: '/something/my-route', host: 'example.com' },
+          'something',
+        ],
+        ['regex', { path: '/users/123/profile' }, 'profile'],
+        ['regex before a matching prefix', { path: '/route/persons/123/profile' }, 'persons-regex'],
+        ['regex before an exact prefix', { path: '/route/fixture' }, 'fixture-regex'],
+        ['regex is anchored at the start', { path: '/extra/prefix/123' }, null],
+        ['regex PCRE named group', { path: '/pcre/42' }, 'pcre-named'],
+        ['regex (?i) flag', { path: '/case/x' }, 'case'],
+        ['regex alternation, second branch', { path: '/alt-b/x' }, 'alternation'],
+        ['normalised: percent-decoded', { path: '/my-r%6Fute/hello' }, 'hello'],
+        ['normalised: double slash', { path: '//my-route//hello' }, 'hello'],
+        ['normalised: dot segments', { path: '/x/../my-route/./hello' }, 'hello'],
+        ['no prefix matches', { path: '/nope' }, null],
       ],
     );
   });
@@ -311,10 +191,10 @@ describe('router matching', () => {
         route({ id: 'post', methods: ['POST'], paths: ['/'] }),
       ],
       [
-        { name: 'listed method', request: request({ method: 'GET' }), expected: 'get' },
-        { name: 'route methods are case-insensitive', request: request({ method: 'HEAD' }), expected: 'get' },
-        { name: 'other method', request: request({ method: 'POST' }), expected: 'post' },
-        { name: 'unlisted method', request: request({ method: 'DELETE' }), expected: null },
+        ['listed method', { method: 'GET' }, 'get'],
+        ['route methods are case-insensitive', { method: 'HEAD' }, 'get'],
+        ['other method', { method: 'POST' }, 'post'],
+        ['unlisted method', { method: 'DELETE' }, null],
       ],
     );
   });
@@ -329,37 +209,17 @@ describe('router matching', () => {
         route({ id: 'stream', protocols: ['tcp'], snis: ['x.test'] } as Partial<RouteEntity>),
       ],
       [
-        {
-          name: 'sni matches on https',
-          request: request({ protocol: 'https', host: 'secure.test', path: '/sni' }),
-          expected: 'sni',
-        },
-        {
-          name: 'sni differs on https',
-          request: request({ protocol: 'https', host: 'secure.test', sni: 'other.test', path: '/sni' }),
-          expected: 'both',
-        },
-        {
-          name: 'sni is ignored on http (Kong)',
-          request: request({ host: 'other.test', path: '/sni' }),
-          expected: 'sni',
-        },
-        {
-          name: 'https-only on https',
-          request: request({ protocol: 'https', path: '/secure' }),
-          expected: 'https-only',
-        },
-        {
-          name: 'https-only on http still matches (to redirect)',
-          request: request({ path: '/secure' }),
-          expected: 'https-only',
-        },
-        { name: 'http-only on http', request: request({ path: '/plain' }), expected: 'http-only' },
-        {
-          name: 'http-only does not take https',
-          request: request({ protocol: 'https', path: '/plain' }),
-          expected: 'both',
-        },
+        ['sni matches on https', { protocol: 'https', host: 'secure.test', path: '/sni' }, 'sni'],
+        [
+          'sni differs on https',
+          { protocol: 'https', host: 'secure.test', sni: 'other.test', path: '/sni' },
+          'both',
+        ],
+        ['sni is ignored on http (Kong)', { host: 'other.test', path: '/sni' }, 'sni'],
+        ['https-only on https', { protocol: 'https', path: '/secure' }, 'https-only'],
+        ['https-only on http still matches (to redirect)', { path: '/secure' }, 'https-only'],
+        ['http-only on http', { path: '/plain' }, 'http-only'],
+        ['http-only does not take https', { protocol: 'https', path: '/plain' }, 'both'],
       ],
     );
 
