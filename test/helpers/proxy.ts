@@ -31,20 +31,20 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startTestProxy(
-  options: {
-    config?: DeclarativeConfig;
-    settings?: Partial<ProxySettings>;
-    components?: ProxyComponents;
-    tls?: TlsOptions;
-    /** Also serve HTTP/2 (with `tls`). */
-    http2?: boolean;
-    /** Plugins the proxy runs, by name. */
-    plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
-    /** The proxy's log (errors go to the console by default). */
-    log?: ProxyLog;
-  } = {},
-): Promise<TestProxy> {
+export interface TestProxyOptions {
+  config?: DeclarativeConfig;
+  settings?: Partial<ProxySettings>;
+  components?: ProxyComponents;
+  tls?: TlsOptions;
+  /** Also serve HTTP/2 (with `tls`). */
+  http2?: boolean;
+  /** Plugins the proxy runs, by name. */
+  plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
+  /** The proxy's log (errors go to the console by default). */
+  log?: ProxyLog;
+}
+
+export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
   const proxy = createProxy({
     settings: { ...PROXY_SETTINGS, ...options.settings },
     components: options.components ?? doubleComponents(),
@@ -130,6 +130,41 @@ export async function startEchoUpstream(extraHeaders: Record<string, string> = {
   });
   holder.port = upstream.port;
   return upstream;
+}
+
+/** What `proxySuite` gives the suite that calls it. */
+export interface ProxySuite {
+  /** The suite's upstream: its fields are set before the suite's first test; it is closed after the last. */
+  readonly upstream: Upstream;
+  /** Starts a proxy as `startTestProxy` does; it is closed after the test that started it. */
+  startProxy(options?: TestProxyOptions): Promise<TestProxy>;
+}
+
+/**
+ * The lifecycle proxy suites share, as hooks of the `describe` that calls it: one upstream for the suite (an echo
+ * upstream unless `startSuiteUpstream` makes another) and the proxies each test starts.
+ */
+export function proxySuite(
+  startSuiteUpstream: () => Promise<Upstream> = () => startEchoUpstream(),
+): ProxySuite {
+  // One object from the start, so a suite can destructure `upstream` before the hook has started it.
+  const upstream = {} as Upstream;
+  const proxies: TestProxy[] = [];
+  before(async () => {
+    Object.assign(upstream, await startSuiteUpstream());
+  });
+  after(async () => upstream.close());
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+  return {
+    upstream,
+    async startProxy(options) {
+      const proxy = await startTestProxy(options);
+      proxies.push(proxy);
+      return proxy;
+    },
+  };
 }
 
 export interface Reply {

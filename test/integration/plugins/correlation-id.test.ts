@@ -7,32 +7,20 @@ import { validate } from '../../../src/core/schema/schema.js';
 import {
   send,
   serviceConfig,
-  startEchoUpstream,
-  startTestProxy,
+  proxySuite,
   type Echo,
   type TestProxy,
-  type Upstream,
   pluginEntity,
 } from '../../helpers/proxy.js';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 describe('plugin: correlation-id', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite();
   let proxy: TestProxy;
 
-  before(async () => {
-    upstream = await startEchoUpstream();
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-  });
-
   const start = async (config: Record<string, unknown>, scope: Record<string, unknown> = {}) =>
-    (proxy = await startTestProxy({
+    (proxy = await startProxy({
       plugins: BUNDLED_HANDLERS,
       config: serviceConfig(
         { host: '127.0.0.1', port: upstream.port },

@@ -8,8 +8,7 @@ import { validate } from '../../../src/core/schema/schema.js';
 import {
   send,
   serviceConfig,
-  startEchoUpstream,
-  startTestProxy,
+  proxySuite,
   type Echo,
   type TestProxy,
   type Upstream,
@@ -22,18 +21,8 @@ const GUEST = { id: '00000000-0000-4000-8000-0000000009e5', username: 'guest' };
 const CRED = { id: '00000000-0000-4000-8000-00000000c4ed', key: 'secret-1', consumer: { id: ALICE.id } };
 
 describe('plugin: key-auth', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite();
   let proxy: TestProxy;
-
-  before(async () => {
-    upstream = await startEchoUpstream();
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-  });
 
   const start = async (
     pluginConfig: Record<string, unknown>,
@@ -51,7 +40,7 @@ describe('plugin: key-auth', () => {
         plugins: [pluginEntity('key-auth', pluginConfig, scope)],
       },
     );
-    return (proxy = await startTestProxy({ plugins: BUNDLED_HANDLERS, config }));
+    return (proxy = await startProxy({ plugins: BUNDLED_HANDLERS, config }));
   };
   const echoOf = (text: string) => JSON.parse(text) as Echo;
 
@@ -138,7 +127,7 @@ describe('plugin: key-auth', () => {
     after(async () => forms.close());
     const FILE = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
     const startForms = async (pluginConfig: Record<string, unknown>) => {
-      proxy = await startTestProxy({
+      proxy = await startProxy({
         plugins: BUNDLED_HANDLERS,
         config: serviceConfig(
           { host: '127.0.0.1', port: forms.port },

@@ -8,11 +8,9 @@ import { validate } from '../../../src/core/schema/schema.js';
 import {
   send,
   serviceConfig,
-  startEchoUpstream,
-  startTestProxy,
+  proxySuite,
   type Reply,
   type TestProxy,
-  type Upstream,
   pluginEntity,
 } from '../../helpers/proxy.js';
 
@@ -42,23 +40,16 @@ function sendChunked(port: number, path: string, chunks: number, size: number): 
 }
 
 describe('plugin: request-size-limiting', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite();
   let proxy: TestProxy;
   let upstreamBytes = 0;
 
-  before(async () => {
-    upstream = await startEchoUpstream();
+  before(() => {
     upstream.server.on('request', (req) => req.on('data', (c: Buffer) => (upstreamBytes += c.length)));
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
   });
 
   const start = async (config: Record<string, unknown>, scope: Record<string, unknown> = {}) =>
-    (proxy = await startTestProxy({
+    (proxy = await startProxy({
       plugins: BUNDLED_HANDLERS,
       config: serviceConfig(
         { host: '127.0.0.1', port: upstream.port },

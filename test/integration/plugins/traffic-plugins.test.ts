@@ -15,11 +15,10 @@ import { pluginConfig } from '../../helpers/plugin-config.js';
 import {
   send,
   serviceConfig,
+  proxySuite,
   startEchoUpstream,
-  startTestProxy,
   type Echo,
   type TestProxy,
-  type Upstream,
 } from '../../helpers/proxy.js';
 
 // Mid-minute on a fixed clock: no window boundary is crossed and RateLimit-Reset is known (30 s).
@@ -54,18 +53,8 @@ function plugin(name: string, config: Record<string, unknown>, scope: Record<str
 const json = (text: string) => JSON.parse(text) as unknown;
 
 describe('traffic plugins on a real proxy path', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite(() => startEchoUpstream({ vary: 'Accept-Encoding' }));
   let proxy: TestProxy;
-
-  before(async () => {
-    upstream = await startEchoUpstream({ vary: 'Accept-Encoding' });
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-  });
 
   /** A proxy with two routes (/one, /two) to the echo upstream, the real router and balancers. */
   async function start(
@@ -86,7 +75,7 @@ describe('traffic plugins on a real proxy path', () => {
       'rate-limiting',
       createRateLimiting({ now: () => NOW }) as unknown as AnyPluginDefinition,
     );
-    return (proxy = await startTestProxy({
+    return (proxy = await startProxy({
       config,
       settings,
       components: DATA_PLANE_COMPONENTS,

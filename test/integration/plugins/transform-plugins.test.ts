@@ -17,7 +17,7 @@ import { pluginConfig } from '../../helpers/plugin-config.js';
 import {
   send,
   serviceConfig,
-  startTestProxy,
+  proxySuite,
   startUpstream,
   type RawReply as Reply,
   type TestProxy,
@@ -74,13 +74,12 @@ const onRoute = (id: string) => ({ route: { id } });
 
 describe('plugins: proxy-cache, request-transformer, response-transformer (real proxy path)', function () {
   this.timeout(20_000);
-  let upstream: Upstream;
   let proxy: TestProxy | undefined;
   const seen: Seen[] = [];
 
-  before(async () => {
+  const { upstream, startProxy } = proxySuite(() =>
     // Query options shape the answer: status, type, body (literal), size (a patterned body), gzip.
-    upstream = await startUpstream((req, res) => {
+    startUpstream((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -110,14 +109,12 @@ describe('plugins: proxy-cache, request-transformer, response-transformer (real 
         res.writeHead(Number(q.get('status') ?? 200), headers);
         res.end(body);
       });
-    });
-  });
-  after(async () => upstream.close());
+    }),
+  );
   beforeEach(() => {
     seen.length = 0;
   });
-  afterEach(async () => {
-    await proxy?.close();
+  afterEach(() => {
     proxy = undefined;
   });
 
@@ -129,7 +126,7 @@ describe('plugins: proxy-cache, request-transformer, response-transformer (real 
       plugins: plugins as DeclarativeConfig['plugins'],
     });
   const start = async (routes: Partial<RouteEntity>[], plugins: Record<string, unknown>[]) => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       components: DATA_PLANE_COMPONENTS,
       plugins: PLUGINS,
       config: configWith(routes, plugins),
@@ -389,7 +386,7 @@ describe('plugins: proxy-cache, request-transformer, response-transformer (real 
     });
     after(async () => forms.close());
     const startForms = async (config: Record<string, unknown>) => {
-      proxy = await startTestProxy({
+      proxy = await startProxy({
         components: DATA_PLANE_COMPONENTS,
         plugins: PLUGINS,
         config: serviceConfig({ host: '127.0.0.1', port: forms.port }, [{ id: 'route-1', paths: ['/mp'] }], {

@@ -5,30 +5,18 @@ import { request } from 'node:http';
 import {
   send,
   serviceConfig,
-  startEchoUpstream,
-  startTestProxy,
+  proxySuite,
   startUpstream,
   type Echo,
   type TestProxy,
-  type Upstream,
 } from '../../helpers/proxy.js';
 
 describe('proxy: forwarding', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite();
   let proxy: TestProxy;
 
-  before(async () => {
-    upstream = await startEchoUpstream();
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-  });
-
   it('answers Kong 404 with no configuration and for unmatched requests', async () => {
-    proxy = await startTestProxy();
+    proxy = await startProxy();
     const empty = await send(proxy.port, { path: '/anything' });
     assert.equal(empty.status, 404);
     assert.equal(empty.headers['content-type'], 'application/json; charset=utf-8');
@@ -43,7 +31,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('forwards method, path, query and body', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/api'] }]),
     });
     const reply = await send(proxy.port, {
@@ -65,7 +53,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('forwards a chunked request body (no Content-Length) as it streams', async () => {
-    proxy = await startTestProxy({ config: serviceConfig({ host: '127.0.0.1', port: upstream.port }) });
+    proxy = await startProxy({ config: serviceConfig({ host: '127.0.0.1', port: upstream.port }) });
     const echo = await new Promise<Echo>((resolve, reject) => {
       const req = request({
         host: '127.0.0.1',
@@ -88,7 +76,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('sends the stripped path under the service path', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port, path: '/base' }, [
         { paths: ['/api'], strip_path: true },
       ]),
@@ -109,7 +97,7 @@ describe('proxy: forwarding', () => {
       strip_path: false,
       preserve_host: false,
     });
-    proxy = await startTestProxy({ config });
+    proxy = await startProxy({ config });
 
     const orphan = await send(proxy.port, { path: '/orphan' });
     assert.equal(orphan.status, 503);
@@ -127,7 +115,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('sets X-Forwarded-*, X-Real-IP and Via upstream, ignoring an untrusted client’s own', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/'] }]),
     });
     const reply = await send(proxy.port, {
@@ -164,7 +152,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('keeps X-Forwarded-* and takes the real IP from a trusted client', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }),
       settings: { trusted_ips: ['127.0.0.0/8'] },
     });
@@ -194,7 +182,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('preserves the client Host with preserve_host', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [
         { paths: ['/'], preserve_host: true },
       ]),
@@ -218,7 +206,7 @@ describe('proxy: forwarding', () => {
       res.end(JSON.stringify(req.headers));
     });
     try {
-      proxy = await startTestProxy({ config: serviceConfig({ host: '127.0.0.1', port: hop.port }) });
+      proxy = await startProxy({ config: serviceConfig({ host: '127.0.0.1', port: hop.port }) });
       const reply = await new Promise<{ headers: Record<string, unknown>; body: Record<string, string> }>(
         (resolve, reject) => {
           // Raw headers: node's client would not send some of these by itself.
@@ -262,7 +250,7 @@ describe('proxy: forwarding', () => {
   });
 
   it('adds no informational headers with headers=off', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/api'] }]),
       settings: { headers: ['off'] },
     });

@@ -7,15 +7,7 @@ import { definePlugin, type PluginDefinition, type PluginLogRecord } from '../..
 import { BUNDLED_HANDLERS } from '../../../src/core/plugins/handlers.js';
 import type { ProxyLog } from '../../../src/core/proxy/runtime.js';
 import type { DeclarativeConfig } from '../../../src/core/proxy/types.js';
-import {
-  send,
-  serviceConfig,
-  startEchoUpstream,
-  startTestProxy,
-  type Echo,
-  type TestProxy,
-  type Upstream,
-} from '../../helpers/proxy.js';
+import { send, serviceConfig, proxySuite, type Echo, type TestProxy } from '../../helpers/proxy.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 type AnyDefinition = PluginDefinition<Record<string, unknown>>;
@@ -56,25 +48,15 @@ const pluginRow = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('proxy: plugins', () => {
-  let upstream: Upstream;
+  const { upstream, startProxy } = proxySuite();
   let proxy: TestProxy;
-
-  before(async () => {
-    upstream = await startEchoUpstream();
-  });
-  after(async () => {
-    await upstream.close();
-  });
-  afterEach(async () => {
-    await proxy?.close();
-  });
 
   const config = (plugins: Record<string, unknown>[], extra: Partial<DeclarativeConfig> = {}) =>
     serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/'] }], { plugins, ...extra });
 
   it('runs rewrite, access, header_filter and log in priority order for global plugins', async () => {
     const calls: string[] = [];
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([
         ['low', tracer('low', 10, calls)],
         ['high', tracer('high', 1000, calls)],
@@ -123,7 +105,7 @@ describe('proxy: plugins', () => {
         return Buffer.from(JSON.stringify({ seen: echo }));
       },
     });
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['mutate', mutate as AnyDefinition]]),
       config: config([pluginRow('mutate')]),
     });
@@ -169,7 +151,7 @@ describe('proxy: plugins', () => {
     let upstreamHits = 0;
     const count = () => upstreamHits++;
     upstream.server.on('request', count);
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([
         ['gate', gate as AnyDefinition],
         ['after', tracer('after', 10, calls)],
@@ -209,7 +191,7 @@ describe('proxy: plugins', () => {
         if (++calls === 1) throw new Error('boom on the first request');
       },
     });
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['flaky', flaky as AnyDefinition]]),
       config: config([pluginRow('flaky')]),
       log,
@@ -241,7 +223,7 @@ describe('proxy: plugins', () => {
         throw new Error('no logs either');
       },
     });
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['broken', broken as AnyDefinition]]),
       config: config([pluginRow('broken')]),
       log,
@@ -260,7 +242,7 @@ describe('proxy: plugins', () => {
     const consumerId = '00000000-0000-4000-8000-0000000000c1';
     const route1 = 'route-1';
     const route2 = 'route-2';
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([
         ['key-auth', BUNDLED_HANDLERS.get('key-auth')!],
         ['mark', tracer('mark', 10, calls)],
@@ -309,7 +291,7 @@ describe('proxy: plugins', () => {
 
   it('plugins limited to https do not run on http requests', async () => {
     const calls: string[] = [];
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['mark', tracer('mark', 10, calls)]]),
       config: config([pluginRow('mark', { protocols: ['https'] })]),
     });
@@ -319,7 +301,7 @@ describe('proxy: plugins', () => {
 
   it("runs global plugins' header_filter and log on Kong's own 404", async () => {
     const calls: string[] = [];
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['mark', tracer('mark', 10, calls)]]),
       config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [{ paths: ['/only'] }], {
         plugins: [pluginRow('mark')],
@@ -352,7 +334,7 @@ describe('proxy: plugins', () => {
         };
       },
     });
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['counted', counted as AnyDefinition]]),
       config: config([pluginRow('counted', { config: { tag: 'v1' } })]),
     });
@@ -365,7 +347,7 @@ describe('proxy: plugins', () => {
   });
 
   it('runs access on WebSocket upgrades: an exit answers on the socket', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: new Map([['key-auth', BUNDLED_HANDLERS.get('key-auth')!]]),
       config: config([pluginRow('key-auth', { config: { key_names: ['apikey'] } })]),
     });
@@ -389,7 +371,7 @@ describe('proxy: plugins', () => {
   });
 
   it('a configuration without plugins serves as before', async () => {
-    proxy = await startTestProxy({
+    proxy = await startProxy({
       plugins: BUNDLED_HANDLERS,
       config: config([]),
     });
