@@ -1,13 +1,13 @@
 // A real Admin API on port 0 over a real store (SQLite in a temp dir, or a throwaway PostgreSQL schema).
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startAdminApi, type AdminApi, type NodeRole } from '../../src/core/admin/index.js';
 import type { NodeInfo } from '../../src/core/admin/info.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import type { Store } from '../../src/core/store/index.js';
 import { httpClient, type HttpClient } from './http.js';
 import { caAndLeafPem, type CaAndLeafPem } from './openssl-pki.js';
 import { makeTempDir } from './tmp.js';
 import { tempPostgresStore } from './postgres.js';
+import { tempSqliteStore } from './sqlite.js';
 
 export type AdminEngine = 'sqlite' | 'postgres';
 
@@ -31,18 +31,7 @@ export interface TestAdmin {
 export async function openTestStore(
   engine: AdminEngine,
 ): Promise<{ store: Store; close: () => Promise<void> }> {
-  if (engine === 'sqlite') {
-    const tmp = await makeTempDir('hybrid-admin-');
-    const store = await openStore({ engine: 'sqlite', path: join(tmp.dir, 'hybrid.sqlite') });
-    return {
-      store,
-      close: async () => {
-        await store.close();
-        await tmp.cleanup();
-      },
-    };
-  }
-  const { store, cleanup } = await tempPostgresStore();
+  const { store, cleanup } = engine === 'sqlite' ? await tempSqliteStore() : await tempPostgresStore();
   return { store, close: cleanup };
 }
 

@@ -1,7 +1,6 @@
 // The data plane registry on both engines: rows, coalesced writes, restart recovery, purge, and no config side effects.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import pg from 'pg';
 import { DataPlaneRegistry, type RegisteredSession } from '../../../src/core/cluster/registry.js';
 import { exportDeclarative } from '../../../src/core/declarative/index.js';
@@ -15,21 +14,11 @@ import {
 } from '../../../src/core/store/index.js';
 import { rejectsWith } from '../store/contract.js';
 import { PG_BASE, tempPostgresStore, tempSchema } from '../../helpers/postgres.js';
-import { makeTempDir } from '../../helpers/tmp.js';
+import { tempSqliteStore } from '../../helpers/sqlite.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const engines: Record<string, () => Promise<{ store: Store; cleanup: () => Promise<void> }>> = {
-  sqlite: async () => {
-    const tmp = await makeTempDir();
-    const store = await openStore({ engine: 'sqlite', path: join(tmp.dir, 'hybrid.sqlite') });
-    return {
-      store,
-      cleanup: async () => {
-        await store.close();
-        await tmp.cleanup();
-      },
-    };
-  },
+  sqlite: tempSqliteStore,
   postgres: tempPostgresStore,
 };
 

@@ -1,6 +1,5 @@
 // Declarative import/export on both engines: round trip, idempotence, all-or-nothing, every error with its path.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import {
   DeclarativeInvalidError,
   exportDeclarative,
@@ -9,9 +8,9 @@ import {
   serializeDeclarative,
   SAMPLE_CONFIG,
 } from '../../../src/core/declarative/index.js';
-import { openStore, type Store } from '../../../src/core/store/index.js';
+import type { Store } from '../../../src/core/store/index.js';
 import { tempPostgresStore } from '../../helpers/postgres.js';
-import { makeTempDir } from '../../helpers/tmp.js';
+import { tempSqliteStore } from '../../helpers/sqlite.js';
 
 const DOC = {
   _format_version: '3.0',
@@ -201,17 +200,7 @@ function byOrderIn(actual: string[]) {
   return (a: string, b: string) => actual.indexOf(a) - actual.indexOf(b);
 }
 
-suite('sqlite', async () => {
-  const tmp = await makeTempDir();
-  const store = await openStore({ engine: 'sqlite', path: join(tmp.dir, 'hybrid.sqlite') });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await tmp.cleanup();
-    },
-  };
-});
+suite('sqlite', tempSqliteStore);
 
 suite('postgres', async () => {
   return tempPostgresStore();
