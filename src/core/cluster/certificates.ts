@@ -1,6 +1,5 @@
 // A node's own cluster certificates as its TLS layer uses them, checked before they replace the running ones.
-import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { clusterServerName, type ConfigKey, type HybridConfig } from '../config/index.js';
 import type { CertificateValue } from '../config/types.js';
 import { InvalidError } from '../errors.js';
@@ -18,28 +17,6 @@ export const CLUSTER_CERTIFICATE_KEYS: readonly ConfigKey[] = [
 export function clusterTlsOptions(config: HybridConfig): { cert: string; key: string; ca?: string[] } {
   const ca = clusterTrustedRoots(config);
   return { cert: config.cluster_cert!.pem, key: config.cluster_cert_key!.pem, ...(ca ? { ca } : {}) };
-}
-
-/**
- * What a data plane trusts in an `https://` proxy_server's certificate (proxy_server_ssl_verify = on), as Kong:
- * the default list (Kong's lua_ssl_trusted_certificate = system) plus the cluster's own trust, which Kong adds
- * to lua_ssl_trusted_certificate on data planes: cluster_ca_cert in pki mode, cluster_cert in shared mode.
- */
-export function proxyServerTrust(config: HybridConfig, defaults = defaultCaCertificates()): string[] {
-  const cluster = config.cluster_mtls === 'pki' ? config.cluster_ca_cert : config.cluster_cert;
-  return cluster ? [...defaults, cluster.pem] : defaults;
-}
-
-/** Node's default trust, its CA list and NODE_EXTRA_CA_CERTS: a `ca` option replaces both, so both are listed. */
-export function defaultCaCertificates(env: NodeJS.ProcessEnv = process.env): string[] {
-  const extra = env.NODE_EXTRA_CA_CERTS;
-  if (!extra) return [...rootCertificates];
-  try {
-    return [...rootCertificates, readFileSync(extra, 'utf8')];
-  } catch {
-    // Node itself warned about the unreadable file when it started.
-    return [...rootCertificates];
-  }
 }
 
 const pemSource = (key: string, value: CertificateValue): PemSource => ({

@@ -4,8 +4,9 @@ import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { clusterServerName, type HybridConfig } from '../config/index.js';
 import type { Logger } from '../process/logger.js';
-import { assertUsableCertificates, clusterTlsOptions, proxyServerTrust } from './certificates.js';
+import { assertUsableCertificates, clusterTlsOptions } from './certificates.js';
 import { redactProxyUrl, tunnelledConnection } from './connect-tunnel.js';
+import { nodeTrust, trustedPems } from '../pki/index.js';
 import { refusePeer } from './peer.js';
 import { decodeReconfigure } from './frames.js';
 import {
@@ -75,7 +76,7 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
       servername: clusterServerName(tlsConfig),
       // The proxy's trust includes the cluster CA, so it follows certificate rotation too.
       ...(proxy
-        ? { createConnection: tunnelledConnection({ ...proxy, proxyCa: proxyServerTrust(tlsConfig) }) }
+        ? { createConnection: tunnelledConnection({ ...proxy, proxyCa: trustedPems(nodeTrust(tlsConfig)) }) }
         : {}),
       // The control plane's chain is checked by the PKI module below, as the control plane checks ours.
       rejectUnauthorized: false,

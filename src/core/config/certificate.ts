@@ -89,21 +89,40 @@ export function certificateList(kind: PemKind): ValueType<CertificateValue[]> {
       kind === 'certificate'
         ? 'list of paths or inline PEM (certificates)'
         : 'list of paths or inline PEM (keys)',
-    parse(raw, ctx) {
-      const entries = looksInline(raw) ? [raw] : splitList(raw);
-      const values: CertificateValue[] = [];
-      const errors: string[] = [];
-      let hint: string | undefined;
-      for (const entry of entries) {
-        const parsed = parseCertificateValue(entry, kind, ctx);
-        if (parsed.ok) values.push(parsed.value);
-        else {
-          errors.push(parsed.message);
-          hint ??= parsed.hint;
-        }
-      }
-      return errors.length > 0 ? fail(errors.join('; '), hint) : ok(values);
-    },
+    parse: (raw, ctx) => parseEach(raw, (entry) => parseCertificateValue(entry, kind, ctx)),
     unset: () => ok([]),
   };
+}
+
+/** One entry of lua_ssl_trusted_certificate: `system` (the default CA list) or CA certificates read as PEM. */
+export type TrustedCertificate = 'system' | CertificateValue;
+
+/** lua_ssl_trusted_certificate: `system` and CA certificate files (or inline PEM), comma separated, as Kong. */
+export function trustedCertificateList(): ValueType<TrustedCertificate[]> {
+  return {
+    describe: 'system and/or list of paths or inline PEM (CA certificates)',
+    parse: (raw, ctx) =>
+      parseEach<TrustedCertificate>(raw, (entry) =>
+        entry === 'system' ? ok('system') : parseCertificateValue(entry, 'certificate', ctx),
+      ),
+    // Unset trusts nothing, as Kong's NONE.
+    unset: () => ok([]),
+  };
+}
+
+/** Parses every entry of a list, reporting all the entries that fail together. */
+function parseEach<T>(raw: string, parse: (entry: string) => Parsed<T>): Parsed<T[]> {
+  const entries = looksInline(raw) ? [raw] : splitList(raw);
+  const values: T[] = [];
+  const errors: string[] = [];
+  let hint: string | undefined;
+  for (const entry of entries) {
+    const parsed = parse(entry);
+    if (parsed.ok) values.push(parsed.value);
+    else {
+      errors.push(parsed.message);
+      hint ??= parsed.hint;
+    }
+  }
+  return errors.length > 0 ? fail(errors.join('; '), hint) : ok(values);
 }

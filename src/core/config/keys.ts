@@ -1,6 +1,6 @@
 // The one table of configuration keys: type, Kong default and meaning. Defaults, parsing, KONG_* names and the reference all come from here.
 import { resolve } from 'node:path';
-import { certificate, certificateList } from './certificate.js';
+import { certificate, certificateList, trustedCertificateList } from './certificate.js';
 import { dpLabels } from './labels.js';
 import { hostPort, hostPortList, listenList } from './listen.js';
 import {
@@ -251,7 +251,7 @@ export const KEY_DEFINITIONS = {
     'clustering',
     boolean(),
     'on',
-    'Verify the certificate of an `https://` proxy_server (chain and name) against Node’s CA list, `NODE_EXTRA_CA_CERTS` and the cluster’s trust (`cluster_ca_cert` in pki mode, `cluster_cert` in shared mode), as Kong.',
+    'Verify the certificate of an `https://` proxy_server (chain and name) against `lua_ssl_trusted_certificate` (by default Node’s CA list and `NODE_EXTRA_CA_CERTS`) and the cluster’s trust (`cluster_ca_cert` in pki mode, `cluster_cert` in shared mode), as Kong.',
   ),
   data_plane_config_cache_mode: key(
     'clustering',
@@ -309,6 +309,18 @@ export const KEY_DEFINITIONS = {
     certificateList('key'),
     '',
     'Keys of `status_ssl_cert`, in the same order.',
+  ),
+  lua_ssl_trusted_certificate: key(
+    'certificates',
+    trustedCertificateList(),
+    'system',
+    'CA certificates the node trusts when it verifies a server: `system` (Node’s CA list and `NODE_EXTRA_CA_CERTS`) and/or CA certificate files, comma separated; unset trusts none. A data plane adds the cluster’s trust (`cluster_ca_cert` in pki mode, `cluster_cert` in shared mode), as Kong. Used for upstreams of services with `tls_verify` and no `ca_certificates`, for active health checks with `https_verify_certificate`, and for an `https://` proxy_server.',
+  ),
+  lua_ssl_verify_depth: key(
+    'certificates',
+    number({ integer: true, min: 0, minMessage: 'must be 0 or greater' }),
+    '1',
+    'Most intermediates allowed between a server certificate and the CA trusted by `lua_ssl_trusted_certificate` in active health checks (`https_verify_certificate`), as Kong; proxied requests use the service’s `tls_verify_depth`.',
   ),
 
   // ---- datastore ----

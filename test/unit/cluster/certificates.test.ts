@@ -1,13 +1,6 @@
-// Checking a node's own cluster certificates before a reload installs them; what an https proxy_server is checked against.
+// Checking a node's own cluster certificates before a reload installs them.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
-import {
-  assertUsableCertificates,
-  defaultCaCertificates,
-  proxyServerTrust,
-} from '../../../src/core/cluster/certificates.js';
+import { assertUsableCertificates } from '../../../src/core/cluster/certificates.js';
 import type { HybridConfig } from '../../../src/core/config/index.js';
 import { OpensslPki, type Issued } from '../../helpers/openssl-pki.js';
 import { makeTempDir } from '../../helpers/tmp.js';
@@ -15,7 +8,6 @@ import { makeTempDir } from '../../helpers/tmp.js';
 describe('cluster: certificates checked before use', function () {
   this.timeout(30_000);
   let cleanup: () => Promise<void>;
-  let dir: string;
   let root: Issued;
   let cp: Issued;
   let dp: Issued;
@@ -24,7 +16,6 @@ describe('cluster: certificates checked before use', function () {
   before(async () => {
     const tmp = await makeTempDir('hybrid-own-certs-');
     cleanup = tmp.cleanup;
-    dir = tmp.dir;
     const pki = await OpensslPki.create(tmp.dir);
     root = await pki.root({ name: 'root' });
     cp = await pki.leaf(root, 'cp', { name: 'cp', san: ['cp.test'] });
@@ -59,27 +50,5 @@ describe('cluster: certificates checked before use', function () {
   it('refuses a key that is not the certificate’s, and a certificate for the wrong role', () => {
     assert.throws(() => assertUsableCertificates(config(dp, otherKey), 'dp'), /does not match/);
     assert.throws(() => assertUsableCertificates(config(dp), 'cp'), /serverAuth/);
-  });
-
-  it('an https proxy_server is checked against the default CAs plus the cluster CA (pki) or cluster_cert (shared)', () => {
-    const defaults = ['DEFAULT CA'];
-    assert.deepEqual(proxyServerTrust(config(dp), defaults), ['DEFAULT CA', root.certPem]);
-    const shared = { ...config(dp), cluster_mtls: 'shared' } as HybridConfig;
-    assert.deepEqual(proxyServerTrust(shared, defaults), ['DEFAULT CA', dp.certPem]);
-  });
-
-  it('the default CAs are Node’s list plus NODE_EXTRA_CA_CERTS, which an explicit CA list would otherwise drop', () => {
-    assert.deepEqual(defaultCaCertificates({}), [...rootCertificates]);
-    const extra = join(dir, 'extra-ca.pem');
-    writeFileSync(extra, root.certPem);
-    assert.deepEqual(defaultCaCertificates({ NODE_EXTRA_CA_CERTS: extra }), [
-      ...rootCertificates,
-      root.certPem,
-    ]);
-    assert.deepEqual(
-      defaultCaCertificates({ NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') }),
-      [...rootCertificates],
-      'an unreadable file adds nothing (Node warned about it at start)',
-    );
   });
 });

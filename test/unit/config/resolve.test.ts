@@ -68,6 +68,8 @@ describe('config resolve: sources, defaults, unknown keys', () => {
     assert.equal(config.cluster_cert_key, null);
     assert.equal(config.cluster_ca_cert, null);
     assert.deepEqual([config.ssl_cert, config.ssl_cert_key], [[], []]);
+    assert.deepEqual(config.lua_ssl_trusted_certificate, ['system']);
+    assert.equal(config.lua_ssl_verify_depth, 1);
     assert.deepEqual(
       [
         config.pg_host,
@@ -199,7 +201,7 @@ describe('config resolve: sources, defaults, unknown keys', () => {
       'nginx_worker_processes = auto',
       'nginx_http_client_max_body_size = 10m',
       'mem_cache_size = 256m',
-      'lua_ssl_trusted_certificate = system',
+      'lua_socket_pool_size = 30',
       'dns_resolver = 10.0.0.2',
       'admin_gui_listen = off',
       'stream_listen = off',
@@ -221,6 +223,37 @@ describe('config resolve: sources, defaults, unknown keys', () => {
       JSON.stringify(problems),
     );
     assert.equal(config.role, 'data_plane');
+  });
+
+  it('lua_ssl_trusted_certificate lists `system` and CA files (or PEM); unset trusts none; a bad entry is named', () => {
+    const { config, problems } = resolve('lua_ssl_trusted_certificate = system, cluster.crt\n');
+    assert.deepEqual(problems, []);
+    const pem = readFileSync(join(dir, 'cluster.crt'), 'utf8');
+    assert.deepEqual(config.lua_ssl_trusted_certificate, ['system', { path: join(dir, 'cluster.crt'), pem }]);
+    assert.deepEqual(
+      resolve('lua_ssl_trusted_certificate = cluster.crt\n').config.lua_ssl_trusted_certificate,
+      [{ path: join(dir, 'cluster.crt'), pem }],
+    );
+    assert.deepEqual(resolve('lua_ssl_trusted_certificate =\n').config.lua_ssl_trusted_certificate, []);
+    const bad = resolve('lua_ssl_trusted_certificate = system, missing.crt, cluster.key\n');
+    assert.deepEqual(bad.problems.map(brief), [
+      [
+        'error',
+        'lua_ssl_trusted_certificate',
+        `failed loading certificate from ${join(dir, 'missing.crt')}: no such file; ` +
+          `failed loading certificate from ${join(dir, 'cluster.key')}: no PEM CERTIFICATE block found`,
+      ],
+    ]);
+  });
+
+  it('lua_ssl_verify_depth is an integer of 0 or more', () => {
+    assert.equal(resolve('lua_ssl_verify_depth = 3\n').config.lua_ssl_verify_depth, 3);
+    assert.deepEqual(resolve('lua_ssl_verify_depth = -1\n').problems.map(brief), [
+      ['error', 'lua_ssl_verify_depth', 'must be 0 or greater'],
+    ]);
+    assert.deepEqual(resolve('lua_ssl_verify_depth = two\n').problems.map(brief), [
+      ['error', 'lua_ssl_verify_depth', "is not an integer: 'two'"],
+    ]);
   });
 
   it('a key set twice warns and the last one wins', () => {
