@@ -12,3 +12,4 @@ export type { Finding, FindingCode, Severity } from './findings.js';
 export { matchesServerName, dnsPatternMatches } from './server-name.js';
 export { nodeTrust, trustedPems, defaultCaCertificates, trustContext } from './trust.js';
 export type { Trust, TlsIdentity } from './trust.js';
+export { chainDepth, type ChainDepth } from './verify-depth.js';
