@@ -8,6 +8,7 @@ import { closeServers, type BoundServer } from '../../src/core/http/listen.js';
 import { bindProxyListeners } from '../../src/core/proxy/listeners.js';
 import { createProxy, type DataPlaneProxy, type ProxySettings } from '../../src/core/proxy/proxy.js';
 import type { PluginDefinition } from '../../src/core/plugins/api.js';
+import type { Trust } from '../../src/core/pki/index.js';
 import type { ProxyComponents, ProxyLog } from '../../src/core/proxy/runtime.js';
 import type { DeclarativeConfig, RouteEntity, ServiceEntity } from '../../src/core/proxy/types.js';
 import { doubleComponents } from './proxy-doubles.js';
@@ -20,6 +21,7 @@ export const PROXY_SETTINGS: ProxySettings = {
   headers: ['server_tokens', 'latency_tokens', 'x-kong-request-id'],
   trusted_ips: [],
   real_ip_header: 'X-Real-IP',
+  lua_ssl_verify_depth: 1,
 };
 
 export const TEST_VERSION = '0.1.0';
@@ -42,6 +44,8 @@ export interface TestProxyOptions {
   plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
   /** The proxy's log (errors go to the console by default). */
   log?: ProxyLog;
+  /** The node's trust (lua_ssl_trusted_certificate); default: Node's CA list. */
+  trust?: Trust;
 }
 
 export async function startTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -56,6 +60,7 @@ export async function startTestProxy(options: TestProxyOptions = {}): Promise<Te
     },
     version: TEST_VERSION,
     plugins: options.plugins,
+    trust: options.trust,
   });
   if (options.config) await proxy.apply(options.config);
   // Parsed with a placeholder port, then bound to an ephemeral one.

@@ -6,6 +6,7 @@ import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { bindListeners, closeServers } from '../http/listen.js';
 import { loadPlugins } from '../plugins/handlers.js';
+import { nodeTrust } from '../pki/index.js';
 import { certificateExpiry, dataPlaneExposition, upstreamHealth } from '../plugins/prometheus/exporter.js';
 import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
 import { bindProxyListeners } from '../proxy/listeners.js';
@@ -49,6 +50,7 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       version: PACKAGE_VERSION,
       plugins: plugins.definitions,
       nodeId: ctx.nodeId,
+      trust: nodeTrust(config),
     });
     if (served) {
       try {

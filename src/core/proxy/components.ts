@@ -6,6 +6,6 @@ import type { ProxyComponents } from './runtime.js';
 export const DATA_PLANE_COMPONENTS: ProxyComponents = {
   buildRouter: (config) => buildRouter(config),
   // Only balancers made here are ever passed back as `previous`.
-  createBalancers: (config, { log, previous }) =>
-    createBalancers(config, { log, previous: previous as Balancers | undefined }),
+  createBalancers: (config, { log, previous, tls }) =>
+    createBalancers(config, { log, previous: previous as Balancers | undefined, tls }),
 };

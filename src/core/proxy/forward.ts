@@ -32,6 +32,7 @@ import type {
 import { newRequestId } from './request-id.js';
 import type { UpstreamExchange } from './upstream-client.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import type { UpstreamTlsSet } from './upstream-tls.js';
 import { applyHeaderChanges } from '../plugins/runner/request.js';
 import type { RequestRun } from '../plugins/runner/run.js';
 import { FilteredResponse, answerStopped, answerThroughPlugins } from './plugin-response.js';
@@ -53,6 +54,21 @@ export interface AttemptFailure {
   answer: KongAnswer;
   /** The request never reached the upstream (connection refused, connect timeout): safe to resend. */
   notSent: boolean;
+}
+
+/**
+ * The error-log line of a failed attempt worth the operator's attention, as nginx logs it (a refused upstream
+ * certificate, TLS settings that cannot be loaded); null for failures the answer alone explains.
+ */
+export function upstreamFailureLine(
+  err: Error & { code?: string },
+  service: ServiceEntity,
+  host: string,
+  port: number,
+): string | null {
+  if (err.code !== 'UPSTREAM_TLS_CERTIFICATE' && err.code !== 'UPSTREAM_TLS_CONTEXT') return null;
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${err.message} while SSL handshaking to upstream ${address}, service ${service.name ?? service.id}`;
 }
 
 /** Maps a transport error to Kong's answer and the outcome the balancer hears. */
@@ -77,6 +93,12 @@ export function classifyFailure(err: Error & { code?: string }): AttemptFailure 
     case 'UPSTREAM_INVALID_REQUEST':
       // A header or path that can't be sent (a plugin set a control character): not the upstream's fault.
       return { outcome: null, answer: UNEXPECTED, notSent: true };
+    case 'UPSTREAM_TLS_CERTIFICATE':
+      // The handshake failed, so nothing was sent: nginx tries the next target, and counts a tcp failure.
+      return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: true };
+    case 'UPSTREAM_TLS_CONTEXT':
+      // The service's own TLS settings can't be loaded: no target is at fault.
+      return { outcome: null, answer: BAD_UPSTREAM, notSent: true };
     default:
       return { outcome: { kind: 'tcp_failure' }, answer: BAD_UPSTREAM, notSent: false };
   }
@@ -89,7 +111,7 @@ export interface ForwarderOptions {
   via: string;
   /** `hybrid/<version>`, the Server header of the proxy's own answers. */
   server: string;
-  log: { warn(message: string): void };
+  log: { warn(message: string): void; error(message: string): void };
 }
 
 /** One proxied request across its attempts; the upstream client reports each attempt's response to it. */
@@ -115,6 +137,9 @@ class ProxiedRequest implements TargetChoice, UpstreamExchange {
   method: string;
   /** A Host header a plugin set, sent instead of the target's. */
   hostOverride: string | null = null;
+  /** The target of the latest attempt. */
+  targetHost = '';
+  targetPort = 0;
   private queryParams: URLSearchParams | null = null;
 
   constructor(
@@ -125,6 +150,7 @@ class ProxiedRequest implements TargetChoice, UpstreamExchange {
     readonly match: RouteMatch,
     readonly service: ServiceEntity,
     readonly balancer: Balancer | null,
+    readonly upstreamTls: UpstreamTlsSet,
     readonly startedAt: number,
     /** The upstream path plus the query as received. */
     readonly upstreamTarget: string,
@@ -170,6 +196,7 @@ export class Forwarder {
     match: RouteMatch,
     service: ServiceEntity,
     balancer: Balancer | null,
+    upstreamTls: UpstreamTlsSet,
     startedAt: number,
     run: RequestRun | null = null,
   ): void {
@@ -191,6 +218,7 @@ export class Forwarder {
       match,
       service,
       balancer,
+      upstreamTls,
       startedAt,
       target,
       client.search,
@@ -276,13 +304,16 @@ export class Forwarder {
     }
     const { host, port, hostHeader } = target;
     p.upstreamHeaders[p.hostIndex] = p.hostOverride ?? hostHeader;
+    p.targetHost = host;
+    p.targetPort = port;
+    const https = scheme === 'https';
     const pool = this.options.pools.get({
       scheme,
       host,
       port,
       connectTimeoutMs: service.connect_timeout ?? SERVICE_DEFAULTS.connect_timeout,
-      tlsVerify: service.tls_verify === true,
-      servername: scheme === 'https' ? serverName(hostHeader) : null,
+      tls: https ? p.upstreamTls.forService(service) : null,
+      servername: https ? serverName(hostHeader) : null,
     });
     p.attempts++;
     p.sentAt = performance.now();
@@ -371,13 +402,17 @@ export class Forwarder {
     const failure = classifyFailure(err);
     if (failure.outcome) p.pick?.done(failure.outcome);
     p.lastFailure = failure;
+    const line = upstreamFailureLine(err, p.service, p.targetHost, p.targetPort);
+    if (line !== null) this.options.log.error(line);
     const retries = p.service.retries ?? SERVICE_DEFAULTS.retries;
     const resendable = !p.bodyStarted && (failure.notSent || !NON_IDEMPOTENT.has(p.method));
-    // Name resolution fails alike on every target; a bad request stays bad; a destroyed pool means shutdown.
+    // Name resolution fails alike on every target; a bad request stays bad; a destroyed pool means shutdown;
+    // TLS settings that can't be loaded fail on every target too.
     const final =
       failure.answer === NAME_RESOLUTION_FAILED ||
       failure.answer === UNEXPECTED ||
-      err.code === 'UPSTREAM_POOL_DESTROYED';
+      err.code === 'UPSTREAM_POOL_DESTROYED' ||
+      err.code === 'UPSTREAM_TLS_CONTEXT';
     if (!final && resendable && p.attempts <= retries) {
       this.attempt(p);
       return;

@@ -35,6 +35,7 @@ import type { DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
 import { tunnel } from './websocket.js';
 import type { PluginDefinition } from '../plugins/api.js';
 import { buildPluginPlan, PROTOCOL_HTTP, PROTOCOL_HTTPS, type RoutePlugins } from '../plugins/runner/plan.js';
+import type { Trust } from '../pki/index.js';
 import { RequestRun } from '../plugins/runner/run.js';
 import { answerStopped, answerThroughPlugins, exitParts, logWhenDone } from './plugin-response.js';
 
@@ -46,6 +47,8 @@ export interface ProxySettings {
   headers: readonly string[];
   trusted_ips: readonly string[];
   real_ip_header: string;
+  /** The depth of https health-check verification. */
+  lua_ssl_verify_depth: number;
 }
 
 export interface ProxyOptions {
@@ -58,6 +61,11 @@ export interface ProxyOptions {
   plugins?: ReadonlyMap<string, PluginDefinition<Record<string, unknown>>>;
   /** The node's id, handed to plugin instances. */
   nodeId?: string;
+  /**
+   * What the node trusts (lua_ssl_trusted_certificate, see nodeTrust): upstreams of services that verify without
+   * ca_certificates, and https health checks. Default: Node's CA list.
+   */
+  trust?: Trust;
 }
 
 export interface DataPlaneProxy {
@@ -102,6 +110,10 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     idleTimeoutSec: settings.upstream_keepalive_idle_timeout,
   });
   const forwarder = new Forwarder({ pools, policy, via, server: `hybrid/${version}`, log });
+  const tlsSettings = {
+    trust: options.trust ?? { system: true, pems: [] },
+    healthCheckDepth: settings.lua_ssl_verify_depth,
+  };
   let current: ProxyRuntime = emptyRuntime();
 
   const route = (rt: ProxyRuntime, req: IncomingMessage, client: ClientView): Routed => {
@@ -168,6 +180,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         match!,
         match!.service,
         rt.balancers.forHost(match!.service.host),
+        rt.upstreamTls,
         startedAt,
         run,
       );
@@ -220,7 +233,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       }
       const { match } = routed;
       const balancer = rt.balancers.forHost(match.service.host);
-      forwarder.forward(req, res, client, match, match.service, balancer, startedAt);
+      forwarder.forward(req, res, client, match, match.service, balancer, rt.upstreamTls, startedAt);
     } catch (err) {
       log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       forwarder.answer(req, res, startedAt, UNEXPECTED, null);
@@ -292,6 +305,8 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
           service: match.service,
           balancer: rt.balancers.forHost(match.service.host),
           scheme,
+          tls: scheme === 'https' ? rt.upstreamTls.forService(match.service) : null,
+          log,
           via: policy.via ? via : null,
           requestId: null,
           ownHeaders,
@@ -328,7 +343,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       }
     },
     async prepare(config) {
-      const next = buildRuntime(config, components, log, current.balancers);
+      const next = buildRuntime(config, components, log, tlsSettings, current.balancers);
       try {
         await next.balancers.ready?.();
         next.plugins = await buildPluginPlan(config, { definitions, log, node });
@@ -341,7 +356,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     activate(next) {
       const previous = current;
       current = next;
-      pools.retain(next.addresses);
+      pools.retain(next.addresses, next.upstreamTls.keys);
       void Promise.resolve()
         .then(() => previous.balancers.close())
         .catch((err: unknown) => log.warn(`closing the previous balancers: ${(err as Error).message}`));

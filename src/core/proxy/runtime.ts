@@ -1,6 +1,7 @@
-// One configuration version made ready to proxy: its router, balancers and TLS certificates, built once.
+// One configuration version made ready to proxy: its router, balancers, TLS certificates and upstream TLS, built once.
 import type { Balancer, DeclarativeConfig, Router } from './types.js';
 import { buildSniCertificates, type SniCertificates } from './certificates.js';
+import { buildUpstreamTls, type UpstreamTlsSet, type UpstreamTlsSettings } from './upstream-tls.js';
 import { emptyPlan, type PluginPlan } from '../plugins/runner/plan.js';
 
 /** The upstream balancers of one configuration version. */
@@ -23,14 +24,22 @@ export interface ProxyLog {
 /** The implementations the proxy is built with (the router and balancer modules). */
 export interface ProxyComponents {
   buildRouter(config: DeclarativeConfig): Router;
-  /** `previous`: the balancers of the version being replaced, whose health and DNS state carry over. */
-  createBalancers(config: DeclarativeConfig, options: { log: ProxyLog; previous?: BalancerSet }): BalancerSet;
+  /**
+   * `previous`: the balancers of the version being replaced, whose health and DNS state carry over; `tls`: what
+   * https health checks trust and present.
+   */
+  createBalancers(
+    config: DeclarativeConfig,
+    options: { log: ProxyLog; previous?: BalancerSet; tls: UpstreamTlsSet },
+  ): BalancerSet;
 }
 
 export interface ProxyRuntime {
   router: Router;
   balancers: BalancerSet;
   certificates: SniCertificates;
+  /** The TLS toward https and wss upstreams, per service. */
+  upstreamTls: UpstreamTlsSet;
   /** `host:port` of every target this version may send to (pools of others are closed). */
   addresses: ReadonlySet<string>;
   /** Which plugins run on which requests (built by the proxy's prepare; empty until then). */
@@ -42,12 +51,16 @@ export const EMPTY_ROUTER: Router = { routeCount: 0, match: () => null };
 
 const NO_BALANCERS: BalancerSet = { forHost: () => null, close: () => undefined };
 
+/** Node settings for a runtime that has no services: nothing is trusted, nothing is presented. */
+const NO_TLS_SETTINGS: UpstreamTlsSettings = { trust: { system: false, pems: [] }, healthCheckDepth: 1 };
+
 /** The runtime of a node that has no configuration yet. */
 export function emptyRuntime(): ProxyRuntime {
   return {
     router: EMPTY_ROUTER,
     balancers: NO_BALANCERS,
     certificates: buildSniCertificates({}),
+    upstreamTls: buildUpstreamTls({}, NO_TLS_SETTINGS, { warn: () => undefined }),
     addresses: new Set(),
     plugins: emptyPlan(),
   };
@@ -58,12 +71,14 @@ export function buildRuntime(
   config: DeclarativeConfig,
   components: ProxyComponents,
   log: ProxyLog,
+  tlsSettings: UpstreamTlsSettings,
   previous?: BalancerSet,
 ): ProxyRuntime {
   const router = components.buildRouter(config);
   for (const warning of router.warnings ?? []) log.warn(warning);
   const certificates = buildSniCertificates(config);
-  const balancers = components.createBalancers(config, { log, previous });
+  const upstreamTls = buildUpstreamTls(config, tlsSettings, log);
+  const balancers = components.createBalancers(config, { log, previous, tls: upstreamTls });
   const upstreamNames = new Set((config.upstreams ?? []).map((u) => u.name));
   const addresses = new Set<string>();
   for (const service of config.services ?? []) {
@@ -72,5 +87,5 @@ export function buildRuntime(
   for (const name of upstreamNames) {
     for (const { target } of balancers.forHost(name)?.health() ?? []) addresses.add(target.key);
   }
-  return { router, balancers, certificates, addresses, plugins: emptyPlan() };
+  return { router, balancers, certificates, upstreamTls, addresses, plugins: emptyPlan() };
 }

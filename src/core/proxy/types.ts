@@ -19,7 +19,14 @@ export interface ServiceEntity {
   write_timeout?: number;
   read_timeout?: number;
   enabled?: boolean;
-  tls_verify?: boolean;
+  /** Verify the upstream's certificate (null: nginx's default, off). */
+  tls_verify?: boolean | null;
+  /** The most intermediates the upstream's chain may hold (null: nginx's default, 1). */
+  tls_verify_depth?: number | null;
+  /** ids of ca_certificates the upstream's certificate must chain to (null: the node's trust). */
+  ca_certificates?: string[] | null;
+  /** The certificate presented to the upstream. */
+  client_certificate?: ForeignKey | null;
   tags?: string[];
   created_at?: number;
 }
@@ -62,6 +69,8 @@ export interface UpstreamEntity {
   slots?: number;
   host_header?: string;
   healthchecks?: Record<string, unknown>;
+  /** Presented to targets when the service has no client_certificate, and by active health checks. */
+  client_certificate?: ForeignKey | null;
   created_at?: number;
 }
 

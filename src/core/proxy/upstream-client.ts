@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 
 /** The llhttp binding as `_http_common` exports it (no types are published for it). */
 interface Llhttp {
@@ -49,14 +49,19 @@ export type UpstreamErrorCode =
   /** The pool was closed (configuration swap) before the request left: it may be sent on a new one. */
   | 'UPSTREAM_POOL_CLOSED'
   /** The pool was destroyed (shutdown) while the request was in flight. */
-  | 'UPSTREAM_POOL_DESTROYED';
+  | 'UPSTREAM_POOL_DESTROYED'
+  /** The upstream's certificate was refused (chain, name or depth); the error's cause is Node's. */
+  | 'UPSTREAM_TLS_CERTIFICATE'
+  /** The service's TLS settings cannot be loaded (its client certificate or key). */
+  | 'UPSTREAM_TLS_CONTEXT';
 
 export class UpstreamError extends Error {
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'UpstreamError';
   }
 }
@@ -95,13 +100,21 @@ export interface UpstreamExchange {
   onResponseEnd(err: (Error & { code?: string }) | null): void;
 }
 
+/** How https connections to a target are secured; one object serves every connection of its pools. */
+export interface UpstreamTlsOptions {
+  /** Identifies the trust, the client certificate, verification and depth: pools are kept per key. */
+  readonly key: string;
+  /** The tls.connect options (the same object each time); throws when the TLS settings cannot be loaded. */
+  connectOptions(): Pick<ConnectionOptions, 'secureContext' | 'rejectUnauthorized' | 'checkServerIdentity'>;
+}
+
 export interface UpstreamTarget {
   scheme: 'http' | 'https';
   host: string;
   port: number;
   connectTimeoutMs: number;
-  /** https: verify the upstream's certificate (the service's tls_verify). */
-  tlsVerify: boolean;
+  /** https: trust, client certificate and verification; null verifies nothing and presents no certificate. */
+  tls: UpstreamTlsOptions | null;
   /** https: the TLS server name to send, or null (IP targets). */
   servername: string | null;
 }
@@ -152,7 +165,15 @@ export class UpstreamPool {
       deferEnd(exchange, err as UpstreamError);
       return;
     }
-    const conn = this.idle.pop() ?? this.open();
+    let conn = this.idle.pop();
+    if (conn === undefined) {
+      try {
+        conn = this.open();
+      } catch (err) {
+        deferEnd(exchange, err as UpstreamError);
+        return;
+      }
+    }
     conn.start(request, exchange, head);
   }
 
@@ -241,16 +262,19 @@ class Connection {
         host: target.host,
         port: target.port,
         servername: target.servername ?? undefined,
-        rejectUnauthorized: target.tlsVerify,
+        ...tlsConnectOptions(target.tls),
         session: pool.tlsSession,
         ALPNProtocols: ['http/1.1'],
       });
       socket.once('secureConnect', () => this.onConnect());
+      // Node hands out a session only once the handshake passed verification (and the depth check).
       socket.on('session', (session: Buffer) => (pool.tlsSession = session));
+      socket.on('error', (err: Error) => this.fail(this.connected ? err : certificateRefusal(socket, err)));
       this.socket = socket;
     } else {
       this.socket = netConnect({ host: target.host, port: target.port });
       this.socket.once('connect', () => this.onConnect());
+      this.socket.on('error', (err: Error) => this.fail(err));
     }
     this.socket.setNoDelay(true);
     this.connectTimer = setTimeout(() => {
@@ -265,7 +289,6 @@ class Connection {
     this.connectTimer.unref();
     this.socket.on('data', (data: Buffer) => this.onData(data));
     this.socket.on('drain', () => this.onDrain());
-    this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
 
     const parser = new HTTPParser();
@@ -687,6 +710,39 @@ function hasContentLength(headers: readonly string[]): boolean {
     if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
   }
   return false;
+}
+
+const NO_TLS: ReturnType<UpstreamTlsOptions['connectOptions']> = { rejectUnauthorized: false };
+
+/** The TLS options of a connection; throws UPSTREAM_TLS_CONTEXT when the settings cannot be loaded. */
+export function tlsConnectOptions(
+  tls: UpstreamTlsOptions | null,
+): ReturnType<UpstreamTlsOptions['connectOptions']> {
+  if (tls === null) return NO_TLS;
+  try {
+    return tls.connectOptions();
+  } catch (err) {
+    const message = `the TLS settings cannot be used: ${(err as Error).message}`;
+    throw new UpstreamError('UPSTREAM_TLS_CONTEXT', message, { cause: err });
+  }
+}
+
+/**
+ * An error of a TLS connection before its handshake completed, as the proxy reports it: a certificate Node
+ * refused (its chain, its name, or the depth check) becomes UPSTREAM_TLS_CERTIFICATE, with Node's error as its
+ * cause; anything else is kept.
+ */
+export function certificateRefusal(
+  socket: TLSSocket,
+  err: Error & { code?: string },
+): Error & { code?: string } {
+  // Node sets authorizationError before it destroys a socket whose certificate it refused.
+  if (socket.authorized || !socket.authorizationError) return err;
+  return new UpstreamError(
+    'UPSTREAM_TLS_CERTIFICATE',
+    `upstream SSL certificate verify error: ${err.message} (${err.code ?? String(socket.authorizationError)})`,
+    { cause: err },
+  );
 }
 
 function closeParser(parser: Llhttp): void {

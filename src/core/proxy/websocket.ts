@@ -3,11 +3,24 @@
 import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { NO_PEER, sendAnswerOnSocket, type KongAnswer } from './answers.js';
-import { SERVICE_DEFAULTS, chooseTarget, classifyFailure, serverName, type TargetChoice } from './forward.js';
+import {
+  SERVICE_DEFAULTS,
+  chooseTarget,
+  classifyFailure,
+  serverName,
+  upstreamFailureLine,
+  type TargetChoice,
+} from './forward.js';
 import { upstreamRequestHeaders, type ClientView } from './headers.js';
 import type { Balancer, BalancerPick, RouteMatch, ServiceEntity } from './types.js';
+import {
+  certificateRefusal,
+  tlsConnectOptions,
+  type UpstreamError,
+  type UpstreamTlsOptions,
+} from './upstream-client.js';
 import { applyHeaderChanges, type RequestView } from '../plugins/runner/request.js';
 
 export interface TunnelRequest {
@@ -19,6 +32,10 @@ export interface TunnelRequest {
   service: ServiceEntity;
   balancer: Balancer | null;
   scheme: 'http' | 'https';
+  /** wss: the service's TLS toward its upstream (trust, client certificate, depth), as for its requests. */
+  tls: UpstreamTlsOptions | null;
+  /** Where refused upstream certificates are reported. */
+  log: { error(message: string): void };
   via: string | null;
   requestId: string | null;
   /** Headers for the proxy's own answers (Server, X-Kong-Response-Latency, …). */
@@ -56,15 +73,24 @@ export function tunnel(t: TunnelRequest): void {
     }
     choice.attempts++;
     const pick = choice.pick;
-    const upstream: Socket =
-      t.scheme === 'https'
-        ? connectTls({
-            host: target.host,
-            port: target.port,
-            servername: serverName(target.hostHeader) ?? undefined,
-            rejectUnauthorized: t.service.tls_verify === true,
-          })
-        : connectTcp({ host: target.host, port: target.port });
+    let upstream: Socket;
+    try {
+      upstream =
+        t.scheme === 'https'
+          ? connectTls({
+              host: target.host,
+              port: target.port,
+              servername: serverName(target.hostHeader) ?? undefined,
+              ...tlsConnectOptions(t.tls),
+            })
+          : connectTcp({ host: target.host, port: target.port });
+    } catch (err) {
+      // The service's TLS settings cannot be loaded: the same on every target.
+      const line = upstreamFailureLine(err as UpstreamError, t.service, target.host, target.port);
+      if (line !== null) t.log.error(line);
+      sendAnswerOnSocket(t.socket, classifyFailure(err as UpstreamError).answer, t.ownHeaders());
+      return;
+    }
     let connected = false;
     upstream.setTimeout(connectTimeout);
     const onFailure = (err: Error & { code?: string }) => {
@@ -76,10 +102,14 @@ export function tunnel(t: TunnelRequest): void {
       const failure = classifyFailure(err);
       if (failure.outcome) pick?.done(failure.outcome);
       choice.lastAnswer = failure.answer;
+      const line = upstreamFailureLine(err, t.service, target.host, target.port);
+      if (line !== null) t.log.error(line);
       if (failure.notSent && choice.attempts <= retries && !t.socket.destroyed) attempt();
       else sendAnswerOnSocket(t.socket, failure.answer, t.ownHeaders());
     };
-    upstream.on('error', onFailure);
+    upstream.on('error', (err: Error) =>
+      onFailure(connected || t.scheme !== 'https' ? err : certificateRefusal(upstream as TLSSocket, err)),
+    );
     upstream.on('timeout', () => {
       if (!connected) {
         const err: Error & { code?: string } = new Error('connect timeout');

@@ -15,6 +15,7 @@ import {
   type UpstreamRequest,
   type UpstreamTarget,
 } from '../../../src/core/proxy/upstream-client.js';
+import { UpstreamTls } from '../../../src/core/proxy/upstream-tls.js';
 import { caAndLeafPem, type CaAndLeafPem } from '../../helpers/openssl-pki.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -260,7 +261,7 @@ function poolFor(
       host: '127.0.0.1',
       port,
       connectTimeoutMs: 2000,
-      tlsVerify: false,
+      tls: null,
       servername: null,
       ...target,
     },
@@ -1307,42 +1308,66 @@ describe('proxy: upstream client', function () {
       });
       after(async () => cleanup());
 
-      it('succeeds with tlsVerify false, keeps the connection and resumes the session on a new one', async () => {
+      /** TLS that verifies against Node's CA list and presents `identity`, if any. */
+      const verifying = (identity: { cert: string; key: string } | null = null) =>
+        new UpstreamTls(
+          'verify',
+          true,
+          { max: 1, setting: 'tls_verify_depth' },
+          { system: true, pems: [] },
+          identity,
+        );
+
+      it('succeeds without verification, keeps the connection and resumes the session on a new one', async () => {
         const server = await rawServer((req, peer) => peer.socket.write(reply(200, `tls ${req.path}`)), {
           tls: { cert: pki.leafCert, key: pki.leafKey },
         });
-        const pool = poolFor(
-          server.port,
-          {},
-          { scheme: 'https', tlsVerify: false, servername: 'example.com' },
-        );
+        const pool = poolFor(server.port, {}, { scheme: 'https', servername: 'example.com' });
         assert.equal((await ok(pool, request({ path: '/one' }))).body.toString(), 'tls /one');
         assert.equal((await ok(pool, request({ path: '/two' }))).body.toString(), 'tls /two');
         assert.equal(server.peers.length, 1);
 
-        const fresh = poolFor(server.port, { poolSize: 0 }, { scheme: 'https', tlsVerify: false });
+        const fresh = poolFor(server.port, { poolSize: 0 }, { scheme: 'https' });
         await ok(fresh);
         await ok(fresh);
         assert.equal(server.peers.length, 3);
         assert.equal((server.peers[2]!.socket as TLSSocket).isSessionReused(), true);
       });
 
-      it('fails with a certificate error with tlsVerify true', async () => {
+      it('fails with UPSTREAM_TLS_CERTIFICATE, Node’s refusal as its cause, when verifying', async () => {
         const server = await rawServer((_req, peer) => peer.socket.write(reply(200, 'ok')), {
           tls: { cert: pki.leafCert, key: pki.leafKey },
         });
         const pool = poolFor(
           server.port,
           {},
-          { scheme: 'https', tlsVerify: true, servername: 'example.com' },
+          { scheme: 'https', tls: verifying(), servername: 'example.com' },
         );
         const rec = await exchange(pool, request());
-        assert.equal(rec.error?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+        assert.equal(rec.error?.code, 'UPSTREAM_TLS_CERTIFICATE');
+        assert.equal((rec.error?.cause as { code?: string }).code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+        assert.equal(
+          rec.error?.message,
+          'upstream SSL certificate verify error: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
+        );
         assert.equal(rec.heads, 0);
         assert.equal(
           server.peers.every((p) => p.requests.length === 0),
           true,
         );
+      });
+
+      it('fails with UPSTREAM_TLS_CONTEXT, opening no connection, when the client certificate cannot be loaded', async () => {
+        const server = await rawServer((_req, peer) => peer.socket.write(reply(200, 'ok')), {
+          tls: { cert: pki.leafCert, key: pki.leafKey },
+        });
+        const mismatched = verifying({ cert: pki.leafCert, key: pki.otherKey });
+        const pool = poolFor(server.port, {}, { scheme: 'https', tls: mismatched });
+        const rec = await exchange(pool, request());
+        assert.equal(rec.error?.code, 'UPSTREAM_TLS_CONTEXT');
+        assert.match(rec.error!.message, /^the TLS settings cannot be used: /);
+        assert.equal(pool.connectionCount, 0);
+        assert.equal(server.peers.length, 0);
       });
     });
   });

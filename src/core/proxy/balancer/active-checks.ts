@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { UpstreamTlsOptions } from '../upstream-client.js';
 import type { Address } from './address.js';
 import { classifyStatus, type ActiveSettings, type HealthReport } from './health.js';
 
@@ -20,11 +21,14 @@ const DEFAULT_TIMEOUT_S = 60;
  * One probe. `tcp`/`grpc` only connect, `grpcs` completes a TLS handshake, `http`/`https` send
  * `GET http_path` and classify the status. Refused or reset connections and failed handshakes are
  * tcp failures, running out of `timeout` is a timeout, and a status in neither list is no report.
+ * `tls` is what TLS probes trust, check (https_verify_certificate, depth) and present; without it they verify
+ * against Node's CA list as https_verify_certificate says and present no certificate.
  */
 export function probe(
   target: ProbeTarget,
   settings: ActiveSettings,
   signal: AbortSignal,
+  tls: UpstreamTlsOptions | null = null,
 ): Promise<HealthReport | null> {
   return new Promise((resolve) => {
     let settled = false;
@@ -44,7 +48,15 @@ export function probe(
 
     const sni = settings.httpsSni ?? target.hostHeader;
     const servername = isIP(sni) ? undefined : sni;
-    const rejectUnauthorized = settings.httpsVerifyCertificate;
+    let secure: ReturnType<UpstreamTlsOptions['connectOptions']> = {};
+    if (settings.type === 'https' || settings.type === 'grpcs') {
+      try {
+        secure = tls?.connectOptions() ?? { rejectUnauthorized: settings.httpsVerifyCertificate };
+      } catch {
+        // A client certificate that cannot be loaded: no handshake can succeed.
+        return finish('tcp_failure');
+      }
+    }
 
     if (settings.type === 'tcp' || settings.type === 'grpc') {
       const socket = netConnect({ host: target.ip, port: target.port });
@@ -54,7 +66,7 @@ export function probe(
       return;
     }
     if (settings.type === 'grpcs') {
-      const socket = tlsConnect({ host: target.ip, port: target.port, servername, rejectUnauthorized });
+      const socket = tlsConnect({ host: target.ip, port: target.port, servername, ...secure });
       destroy = () => socket.destroy();
       socket.once('secureConnect', () => finish('success'));
       socket.once('error', () => finish('tcp_failure'));
@@ -70,7 +82,7 @@ export function probe(
       setHost: false,
       agent: false,
       servername,
-      rejectUnauthorized,
+      ...secure,
     });
     destroy = () => req.destroy();
     req.once('response', (res) => {
@@ -117,6 +129,8 @@ export class ActiveChecker {
   constructor(
     private readonly settings: ActiveSettings,
     private readonly hooks: ActiveCheckerHooks,
+    /** What TLS probes trust and present (see probe). */
+    private readonly tls: UpstreamTlsOptions | null = null,
   ) {}
 
   start(): void {
@@ -146,7 +160,7 @@ export class ActiveChecker {
       .addresses()
       .filter((address) => address.weight > 0 && address.health.healthy === (which === 'healthy'));
     await eachLimited(due, this.settings.concurrency, async (address) => {
-      const report = await probe(this.hooks.probeTarget(address), this.settings, this.abort.signal);
+      const report = await probe(this.hooks.probeTarget(address), this.settings, this.abort.signal, this.tls);
       if (report && !this.stopped) this.hooks.report(address, report);
     });
     if (!this.stopped) this.schedule(which);

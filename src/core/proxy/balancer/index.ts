@@ -8,7 +8,8 @@
 // was already in flight, active checks, `setHealth`, or re-creating the target (a new id) bring it
 // back; a new configuration with the same target keeps its state. Without any checks configured
 // every address reports `healthchecks_off` and is always used.
-import type { Balancer, DeclarativeConfig, TargetEntity } from '../types.js';
+import type { Balancer, DeclarativeConfig, TargetEntity, UpstreamEntity } from '../types.js';
+import type { UpstreamTlsOptions } from '../upstream-client.js';
 import { systemResolver, type Resolver } from './dns.js';
 import { UpstreamBalancer, type BalancerLog } from './upstream-balancer.js';
 
@@ -26,6 +27,11 @@ export interface BalancersOptions {
    * same upstream and target ids carry over, as Kong keeps them; the caller still closes it.
    */
   previous?: Balancers;
+  /**
+   * What https and grpcs health checks of an upstream trust and present, as Kong's health checker: the node's
+   * lua_ssl_trusted_certificate and the upstream's client_certificate (default: Node's CA list, no certificate).
+   */
+  tls?: { forHealthChecks(upstream: UpstreamEntity, verify: boolean): UpstreamTlsOptions };
 }
 
 export interface Balancers {
@@ -64,6 +70,7 @@ export function createBalancers(config: DeclarativeConfig, options: BalancersOpt
       resolver: options.resolver ?? systemResolver,
       now: options.now ?? Date.now,
       previous: previous?.get(upstream.id),
+      healthCheckTls: options.tls ? (u, verify) => options.tls!.forHealthChecks(u, verify) : undefined,
     });
     byId.set(upstream.id, balancer);
     // Host names are case-insensitive; upstream names are host names.

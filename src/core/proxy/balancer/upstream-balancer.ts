@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { parseTarget, targets as targetsDefinition } from '../../store/entities/targets.js';
 import { upstreams as upstreamsDefinition } from '../../store/entities/upstreams.js';
+import type { UpstreamTlsOptions } from '../upstream-client.js';
 import type {
   AttemptOutcome,
   Balancer,
@@ -38,6 +39,8 @@ export interface UpstreamBalancerOptions {
   now: () => number;
   /** The same upstream in the configuration this one replaces: health and DNS answers carry over. */
   previous?: UpstreamBalancer;
+  /** The TLS of https and grpcs health checks, given https_verify_certificate (see probe). */
+  healthCheckTls?: (upstream: UpstreamEntity, verify: boolean) => UpstreamTlsOptions;
 }
 
 type HealthState = ReturnType<Balancer['health']>[number];
@@ -139,16 +142,22 @@ export class UpstreamBalancer implements Balancer {
       if (state.dns === 'pending') void this.resolve(state);
     }
     if (settings.active.healthyInterval > 0 || settings.active.unhealthyInterval > 0) {
-      this.checker = new ActiveChecker(settings.active, {
-        addresses: () => this.addresses,
-        probeTarget: (address) => ({
-          ip: address.target.host,
-          port: address.target.port,
-          hostHeader: upstream.host_header ?? address.target.hostname ?? address.target.host,
-        }),
-        report: (address, report) => this.count(address, report, 'active'),
-        beforeRound: () => this.refreshDue(),
-      });
+      this.checker = new ActiveChecker(
+        settings.active,
+        {
+          addresses: () => this.addresses,
+          probeTarget: (address) => ({
+            ip: address.target.host,
+            port: address.target.port,
+            hostHeader: upstream.host_header ?? address.target.hostname ?? address.target.host,
+          }),
+          report: (address, report) => this.count(address, report, 'active'),
+          beforeRound: () => this.refreshDue(),
+        },
+        settings.active.type === 'https' || settings.active.type === 'grpcs'
+          ? (options.healthCheckTls?.(upstream, settings.active.httpsVerifyCertificate) ?? null)
+          : null,
+      );
       this.checker.start();
     }
   }
