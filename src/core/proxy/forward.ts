@@ -45,6 +45,8 @@ export const SERVICE_DEFAULTS = {
   write_timeout: 60_000,
 } as const;
 
+const NO_HEALTH_WORD: AttemptOutcome = { kind: 'none' };
+
 /** Methods nginx does not resend once they reached an upstream (proxy_next_upstream without non_idempotent). */
 const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
 
@@ -400,7 +402,8 @@ export class Forwarder {
       return;
     }
     const failure = classifyFailure(err);
-    if (failure.outcome) p.pick?.done(failure.outcome);
+    // Every attempt ends its pick (least-connections counts it in flight until then), health word or not.
+    p.pick?.done(failure.outcome ?? NO_HEALTH_WORD);
     p.lastFailure = failure;
     const line = upstreamFailureLine(err, p.service, p.targetHost, p.targetPort);
     if (line !== null) this.options.log.error(line);

@@ -166,7 +166,11 @@ export interface BalancerRequest {
 
 /** How a proxied attempt went, for passive health checks and least-connections accounting. */
 export type AttemptOutcome =
-  { kind: 'response'; status: number } | { kind: 'tcp_failure' } | { kind: 'timeout' };
+  | { kind: 'response'; status: number }
+  | { kind: 'tcp_failure' }
+  | { kind: 'timeout' }
+  /** Over without a word on the target's health (name resolution, a closed pool, a request not sendable). */
+  | { kind: 'none' };
 
 export interface BalancerPick {
   target: BalancerTarget;

@@ -100,7 +100,7 @@ export function tunnel(t: TunnelRequest): void {
         return;
       }
       const failure = classifyFailure(err);
-      if (failure.outcome) pick?.done(failure.outcome);
+      pick?.done(failure.outcome ?? { kind: 'none' });
       choice.lastAnswer = failure.answer;
       const line = upstreamFailureLine(err, t.service, target.host, target.port);
       if (line !== null) t.log.error(line);

@@ -322,7 +322,7 @@ export class UpstreamBalancer implements Balancer {
   }
 
   private passive(address: Address, outcome: AttemptOutcome): void {
-    if (this.closed) return;
+    if (this.closed || outcome.kind === 'none') return;
     const report =
       outcome.kind === 'response' ? classifyStatus(outcome.status, this.settings.passive) : outcome.kind;
     if (report) this.count(address, report, 'passive');

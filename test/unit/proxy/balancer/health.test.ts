@@ -67,6 +67,15 @@ describe('balancer: passive health checks', () => {
     assert.equal(balancer.pick(request()), null);
   });
 
+  it('an attempt over without a health word (kind none) counts for nothing', () => {
+    const { balancer } = setup(passive({ tcp_failures: 1, timeouts: 1, http_failures: 1 }), [
+      ['10.0.0.1:80'],
+      ['10.0.0.2:80'],
+    ]);
+    for (let i = 0; i < 10; i++) attempt(balancer, '10.0.0.1:80', { kind: 'none' });
+    assert.equal(stateOf(balancer, '10.0.0.1:80'), 'healthy');
+  });
+
   it('needs the failures in a row when healthy.successes is set: a success starts the count again', () => {
     const { balancer } = setup(passive({ http_failures: 2 }, { successes: 1 }), [['10.0.0.1:80']]);
     const finish = (outcome: AttemptOutcome) => balancer.pick(request())!.done(outcome);
