@@ -7,16 +7,31 @@
 // processes on the machine hits them alike.
 // Usage: npm run bench:proxy [-- --duration 10 --connections 50 --routes 10000 --rounds 3 --no-plugins]
 // Installs wrk and nginx from Debian when missing (needs root).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { genCert } from '../../src/core/pki/gen-cert.js';
 import { freePort } from '../../test/helpers/tmp.js';
+import {
+  API_KEY,
+  BODY,
+  PLUGIN_VARIANTS,
+  ensureTools,
+  firstOk,
+  routesConfig,
+  rssMb,
+  startNginx,
+  startProxy,
+  startUpstream,
+  stopAll,
+  variantConfig,
+  wrk as runWrk,
+  type ServedProxy,
+  type WrkResult,
+} from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,98 +46,10 @@ const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const MANY_ROUTES = Number(values.routes);
 const ROUNDS = Number(values.rounds);
-const BODY = 'x'.repeat(99) + '\n';
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-undici.ts', import.meta.url));
-const API_KEY = 'bench-key';
 
 /** Targets from the task: ratios against nginx in the same run. */
-const TARGETS = { throughput: 0.35, p99: 3, manyRoutes: 0.9, rssMb: 200, pluginCost: 0.15, redisCost: 0.3 };
-
-function ensureTools(): void {
-  const missing = ['wrk', 'nginx'].filter(
-    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
-  );
-  if (missing.length === 0) return;
-  console.log(`installing ${missing.join(', ')} from Debian…`);
-  execFileSync(
-    'sh',
-    ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light'],
-    {
-      stdio: 'inherit',
-    },
-  );
-}
-
-async function startNginx(
-  dir: string,
-  name: string,
-  serverBlock: string,
-  upstreamBlock = '',
-): Promise<ChildProcess> {
-  const conf = join(dir, `${name}.conf`);
-  await writeFile(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${join(dir, `${name}.pid`)};
-error_log ${join(dir, `${name}.error.log`)} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  keepalive_requests 1000000;
-  ${upstreamBlock}
-  server {
-    ${serverBlock}
-  }
-}
-`,
-  );
-  const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'inherit' });
-  return child;
-}
-
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
-
-/** Polls until `port` answers 200 on `path`; resolves with the milliseconds it took. */
-async function firstOk(
-  port: number,
-  path: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 60_000,
-): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if ((await get(port, path, headers)) === 200) return performance.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`127.0.0.1:${port}${path} did not answer 200 within ${timeoutMs} ms`);
-}
-
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: string;
-}
-
-function toMs(text: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-}
+const TARGETS = { throughput: 0.35, p99: 3, manyRoutes: 0.9, rssMb: 200 };
 
 function wrk(
   port: number,
@@ -130,25 +57,7 @@ function wrk(
   seconds = DURATION,
   headers: Record<string, string> = {},
 ): WrkResult {
-  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      '--latency',
-      ...headerArgs,
-      `http://127.0.0.1:${port}${path}`,
-    ],
-    { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors:.*$/m.exec(out)?.[0] ?? '';
-  return { rps, p50, p99, non2xx, errors };
+  return runWrk(port, path, { seconds, connections: CONNECTIONS, headers });
 }
 
 /** The per-field median of several runs (req/s, p50, p99 each on their own). */
@@ -156,6 +65,7 @@ function median(results: WrkResult[]): WrkResult {
   const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return {
     rps: mid(results.map((r) => r.rps)),
+    requests: mid(results.map((r) => r.requests)),
     p50: mid(results.map((r) => r.p50)),
     p99: mid(results.map((r) => r.p99)),
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
@@ -164,101 +74,6 @@ function median(results: WrkResult[]): WrkResult {
       .filter(Boolean)
       .join('; '),
   };
-}
-
-/** A decK file: one service, `count` routes, and `plugins` on every route. */
-function routesConfig(count: number, upstreamPort: number, plugins: object[] = []): Record<string, unknown> {
-  return {
-    _format_version: '3.0',
-    services: [
-      {
-        name: 'bench',
-        url: `http://127.0.0.1:${upstreamPort}`,
-        routes: Array.from({ length: count }, (_, i) => ({
-          name: `route-${i}`,
-          paths: [`/r${i}`],
-          strip_path: false,
-          ...(plugins.length > 0 ? { plugins } : {}),
-        })),
-      },
-    ],
-    consumers: [{ username: 'bench', keyauth_credentials: [{ key: API_KEY }] }],
-  };
-}
-
-/** The plugin variants measured against the same data plane without plugins. */
-const PLUGIN_VARIANTS: { name: string; budget: number; plugins: object[]; global?: object[] }[] = [
-  {
-    name: 'key-auth + rate-limiting (local)',
-    budget: TARGETS.pluginCost,
-    plugins: [
-      { name: 'key-auth' },
-      { name: 'rate-limiting', config: { hour: 1_000_000_000, policy: 'local' } },
-    ],
-  },
-  {
-    name: 'rate-limiting (redis)',
-    budget: TARGETS.redisCost,
-    plugins: [
-      {
-        name: 'rate-limiting',
-        config: { hour: 1_000_000_000, policy: 'redis', redis: { host: '127.0.0.1', port: 6379 } },
-      },
-    ],
-  },
-  { name: 'prometheus', budget: TARGETS.pluginCost, plugins: [], global: [{ name: 'prometheus' }] },
-];
-
-interface ServedProxy {
-  child: ChildProcess;
-  port: number;
-  /** From spawn to the first 200. */
-  coldStartMs: number;
-}
-
-/** A real data plane (`hybrid start --foreground`) serving `doc` as its declarative_config. */
-async function startProxy(
-  dir: string,
-  name: string,
-  doc: Record<string, unknown>,
-  probePath: string,
-  probeHeaders: Record<string, string> = {},
-): Promise<ServedProxy> {
-  const file = join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify(doc));
-  const port = await freePort();
-  const conf = join(dir, `${name}.conf`);
-  await writeFile(
-    conf,
-    [
-      'role = data_plane',
-      'database = off',
-      'cluster_cert = cluster.crt',
-      'cluster_cert_key = cluster.key',
-      // No control plane answers: the node serves its declarative_config.
-      `cluster_control_plane = 127.0.0.1:${await freePort()}`,
-      `proxy_listen = 127.0.0.1:${port}`,
-      `declarative_config = ${file}`,
-      'data_plane_config_cache_mode = off',
-      'log_level = crit',
-      '',
-    ].join('\n'),
-  );
-  const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'start', '-c', conf, '-p', join(dir, name), '--foreground'], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  child.once('exit', (code) => {
-    if (code !== null && code !== 0) console.error(`${name} exited with ${code}`);
-  });
-  await firstOk(port, probePath, probeHeaders);
-  return { child, port, coldStartMs: performance.now() - started };
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 function row(name: string, r: WrkResult, nginx: WrkResult | null): string {
@@ -273,15 +88,10 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'hybrid-bench-proxy-'));
   const children: ChildProcess[] = [];
   try {
-    const upstreamPort = await freePort();
+    const upstream = await startUpstream(dir);
+    children.push(upstream.child);
+    const upstreamPort = upstream.port;
     const nginxProxyPort = await freePort();
-    children.push(
-      await startNginx(
-        dir,
-        'upstream',
-        `listen 127.0.0.1:${upstreamPort}; location / { return 200 '${BODY}'; }`,
-      ),
-    );
     children.push(
       await startNginx(
         dir,
@@ -291,7 +101,6 @@ async function main(): Promise<void> {
         `upstream bench_upstream { server 127.0.0.1:${upstreamPort}; keepalive 64; }`,
       ),
     );
-    await firstOk(upstreamPort, '/');
     await firstOk(nginxProxyPort, '/');
 
     await genCert({
@@ -319,8 +128,7 @@ async function main(): Promise<void> {
     const variants: (ServedProxy & { name: string; budget: number })[] = [];
     if (!values['no-plugins']) {
       for (const variant of PLUGIN_VARIANTS) {
-        const doc = routesConfig(10, upstreamPort, variant.plugins);
-        if (variant.global) doc.plugins = variant.global;
+        const doc = variantConfig(variant, upstreamPort);
         const served = await startProxy(dir, variant.name.replace(/\W+/g, '-'), doc, '/r5', auth);
         children.push(served.child);
         variants.push({ ...served, name: variant.name, budget: variant.budget });
@@ -426,10 +234,7 @@ async function main(): Promise<void> {
     console.log(`data plane RSS with ${MANY_ROUTES} routes after the run: ${rss.toFixed(0)} MB`);
     for (const [label, ok] of checks) console.log(`${ok ? 'PASS' : 'MISS'} ${label}`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
-    );
+    await stopAll(children);
     await rm(dir, { recursive: true, force: true });
   }
 }
