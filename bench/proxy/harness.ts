@@ -281,11 +281,14 @@ export async function rssMb(pid: number): Promise<number> {
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** CPU time (user + system, every thread) the process used so far, in µs. */
-export async function cpuMicros(pid: number): Promise<number> {
+/** CPU time the process (every thread) used so far in user space and in the kernel, in µs. */
+export async function cpuTimes(pid: number): Promise<{ user: number; system: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces: fields are counted after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-  return (ticks * 1e6) / TICKS_PER_SECOND;
+  // utime and stime, fields 14 and 15 of proc(5).
+  return {
+    user: (Number(fields[11]) * 1e6) / TICKS_PER_SECOND,
+    system: (Number(fields[12]) * 1e6) / TICKS_PER_SECOND,
+  };
 }

@@ -1,8 +1,10 @@
 // Benchmark: what each plugin variant of bench/proxy costs in data plane CPU per request. Real data planes
 // (plugin-free and one per variant) proxy to a 100-byte nginx upstream under wrk; the data plane's CPU time
-// (/proc/<pid>/stat user + system, every thread) over a run divided by the responses wrk counted gives µs per
-// request, which load from other processes on the machine changes far less than req/s does. Each variant runs
-// right beside a plugin-free run, and its cost is the median of those pairs' differences.
+// (/proc/<pid>/stat, every thread) over a run divided by the responses wrk counted gives µs per request, which
+// load from other processes on the machine changes far less than req/s does. Each variant runs right beside a
+// plugin-free run, and its cost is the median of those pairs' differences. Both user + system time and user
+// time alone are reported: most of the system time is socket reads and writes, the same work with or without
+// plugins but the noisiest part on a shared machine, so the plugins' own cost shows best in user time.
 // Usage: npm run bench:plugin-cost [-- --duration 3 --rounds 5 --connections 50 --only prometheus --control
 //        --compare <checkout> --profile <dir>]
 //   --control          a second plugin-free data plane measured as a variant: the noise floor of the machine
@@ -18,7 +20,7 @@ import {
   API_KEY,
   BIN,
   PLUGIN_VARIANTS,
-  cpuMicros,
+  cpuTimes,
   ensureTools,
   routesConfig,
   startProxy,
@@ -70,7 +72,10 @@ const EXTRA_VARIANTS: readonly PluginVariant[] = [
 ];
 
 interface Sample {
-  usPerRequest: number;
+  /** User + system CPU µs per response. */
+  total: number;
+  /** User CPU µs per response. */
+  user: number;
   rps: number;
   non2xx: number;
 }
@@ -81,7 +86,7 @@ interface Target {
   proxy: ServedProxy;
   samples: Sample[];
   /** Against the plugin-free data plane of the same build, run beside it. */
-  diffs: number[];
+  diffs: { total: number; user: number }[];
   /** Responses served, warm-up included (to read a CPU profile per request). */
   served: number;
 }
@@ -98,15 +103,17 @@ const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...x
 
 async function measure(target: Target, seconds: number): Promise<Sample> {
   const pid = target.proxy.child.pid!;
-  const before = await cpuMicros(pid);
+  const before = await cpuTimes(pid);
   const run = wrk(target.proxy.port, '/r5', {
     seconds,
     connections: CONNECTIONS,
     headers: { apikey: API_KEY },
   });
-  const used = (await cpuMicros(pid)) - before;
+  const after = await cpuTimes(pid);
   target.served += run.requests;
-  return { usPerRequest: used / run.requests, rps: run.rps, non2xx: run.non2xx };
+  const user = after.user - before.user;
+  const total = user + after.system - before.system;
+  return { total: total / run.requests, user: user / run.requests, rps: run.rps, non2xx: run.non2xx };
 }
 
 function printBuild(build: Build): void {
@@ -115,23 +122,29 @@ function printBuild(build: Build): void {
     const n = t.samples.reduce((sum, s) => sum + s.non2xx, 0);
     return n > 0 ? ` (${n} non-2xx)` : '';
   };
-  const baseUs = median(build.base.samples.map((s) => s.usPerRequest));
-  console.log(`\n${build.label}`);
+  const of = (t: Target, key: keyof Sample) => t.samples.map((s) => s[key]);
+  const base = { total: median(of(build.base, 'total')), user: median(of(build.base, 'user')) };
+  console.log(`\n${build.label}: µs of data plane CPU per request, median of the rounds (range)`);
   console.log(
-    '| data plane | µs CPU / request (median) | range | cost over plugin-free (median of pairs) | range | budget | req/s (median) |',
+    '| data plane | user + system | cost over plugin-free | user | cost over plugin-free | budget | req/s |',
   );
   console.log('|---|---|---|---|---|---|---|');
-  const us = build.base.samples.map((s) => s.usPerRequest);
+  const cell = (xs: number[]) => `${median(xs).toFixed(1)} (${range(xs)})`;
+  const cost = (xs: number[], baseUs: number) =>
+    `${median(xs).toFixed(1)} (${range(xs)}) ${((median(xs) / baseUs) * 100).toFixed(0)} %`;
   console.log(
-    `| plugin-free | ${baseUs.toFixed(1)} | ${range(us)} | | | | ${rps(build.base)}${non2xx(build.base)} |`,
+    `| plugin-free | ${cell(of(build.base, 'total'))} | | ${cell(of(build.base, 'user'))} | | | ${rps(build.base)}${non2xx(build.base)} |`,
   );
   for (const t of build.variants) {
-    const own = t.samples.map((s) => s.usPerRequest);
-    const cost = median(t.diffs);
     const budget = BUDGET_US[t.name];
     console.log(
-      `| ${t.name} | ${median(own).toFixed(1)} | ${range(own)} | ${cost.toFixed(1)} µs (${((cost / baseUs) * 100).toFixed(0)} %) | ` +
-        `${range(t.diffs)} | ${budget === undefined ? '' : `≤ ${budget} µs`} | ${rps(t)}${non2xx(t)} |`,
+      `| ${t.name} | ${cell(of(t, 'total'))} | ${cost(
+        t.diffs.map((d) => d.total),
+        base.total,
+      )} | ${cell(of(t, 'user'))} | ${cost(
+        t.diffs.map((d) => d.user),
+        base.user,
+      )} | ${budget === undefined ? '' : `≤ ${budget}`} | ${rps(t)}${non2xx(t)} |`,
     );
   }
 }
@@ -200,22 +213,24 @@ async function main(): Promise<void> {
           const [a, v] = round % 2 === 0 ? [first, second] : [second, first];
           build.base.samples.push(a);
           variant.samples.push(v);
-          variant.diffs.push(v.usPerRequest - a.usPerRequest);
+          variant.diffs.push({ total: v.total - a.total, user: v.user - a.user });
           const tag = builds.length > 1 ? ` [${build.label}]` : '';
-          line.push(`${variant.name}${tag} ${v.usPerRequest.toFixed(1)} vs ${a.usPerRequest.toFixed(1)} µs`);
+          line.push(
+            `${variant.name}${tag} ${v.total.toFixed(1)}/${v.user.toFixed(1)} vs ${a.total.toFixed(1)}/${a.user.toFixed(1)}`,
+          );
         }
       }
-      console.log(`round ${round + 1}: ${line.join('; ')}`);
+      console.log(`round ${round + 1} (µs total/user, variant vs plugin-free): ${line.join('; ')}`);
     }
 
     for (const build of builds) printBuild(build);
     if (builds.length > 1) {
-      console.log(`\ncost over plugin-free (median of pairs): ${builds[1]!.label} → this checkout`);
+      console.log(`\ncost over plugin-free, µs user + system / user: ${builds[1]!.label} → this checkout`);
+      const costs = (t: Target) =>
+        `${median(t.diffs.map((d) => d.total)).toFixed(1)} / ${median(t.diffs.map((d) => d.user)).toFixed(1)}`;
       for (let i = 0; i < count; i++) {
         const [now, then] = [builds[0]!.variants[i]!, builds[1]!.variants[i]!];
-        console.log(
-          `  ${now.name}: ${median(then.diffs).toFixed(1)} µs → ${median(now.diffs).toFixed(1)} µs`,
-        );
+        console.log(`  ${now.name}: ${costs(then)} → ${costs(now)}`);
       }
     }
     if (profileDir) {
