@@ -10,8 +10,24 @@ import { byPriority, scopeKey, selectByScope, type PluginScope } from './precede
 export const PROTOCOL_HTTP = 1;
 export const PROTOCOL_HTTPS = 2;
 
+/** Phases as bits: which handlers an entry has, and which phases the plugins of a request need. */
+export const PHASE_REWRITE = 1;
+export const PHASE_ACCESS = 2;
+export const PHASE_HEADER_FILTER = 4;
+export const PHASE_BODY_FILTER = 8;
+export const PHASE_LOG = 16;
+
+const PHASE_BITS: Readonly<Record<PluginPhase, number>> = {
+  rewrite: PHASE_REWRITE,
+  access: PHASE_ACCESS,
+  header_filter: PHASE_HEADER_FILTER,
+  body_filter: PHASE_BODY_FILTER,
+  log: PHASE_LOG,
+};
+
 type AnyDefinition = PluginDefinition<Record<string, unknown>>;
 type Handlers = Pick<AnyDefinition, PluginPhase>;
+type Handler = NonNullable<AnyDefinition['access']>;
 
 /** One enabled plugin entity of the configuration, ready to run. */
 export interface PluginEntry {
@@ -22,9 +38,50 @@ export interface PluginEntry {
   scope: PluginScope;
   /** PROTOCOL_* bits of the entity's `protocols`. */
   protocols: number;
+  /** The object the handlers are called on (the instance when `init` made one, else the definition). */
   handlers: Handlers;
+  /** `handlers`' handlers by phase, read once (see PhaseHandlers). */
+  on: PhaseHandlers;
+  /** PHASE_* bits of the handlers it has. */
+  phases: number;
   log: PluginLog;
   instance: PluginInstance<Record<string, unknown>> | null;
+}
+
+/**
+ * An entry's handlers in one object shape for every plugin, so the runner reads a handler with a monomorphic
+ * load rather than a lookup in definitions and instances of as many shapes as there are plugins.
+ */
+export interface PhaseHandlers {
+  rewrite: Handler | null;
+  access: Handler | null;
+  header_filter: Handler | null;
+  body_filter: AnyDefinition['body_filter'] | null;
+  log: Handler | null;
+}
+
+const NO_HANDLERS: PhaseHandlers = {
+  rewrite: null,
+  access: null,
+  header_filter: null,
+  body_filter: null,
+  log: null,
+};
+
+/** Sets the object an entry's handlers are called on, with its handlers by phase and their bits. */
+function setHandlers(entry: PluginEntry, handlers: Handlers): void {
+  entry.handlers = handlers;
+  entry.on = {
+    rewrite: handlers.rewrite ?? null,
+    access: handlers.access ?? null,
+    header_filter: handlers.header_filter ?? null,
+    body_filter: handlers.body_filter ?? null,
+    log: handlers.log ?? null,
+  };
+  let phases = 0;
+  for (const phase of Object.keys(PHASE_BITS) as PluginPhase[])
+    if (handlers[phase] !== undefined) phases |= PHASE_BITS[phase];
+  entry.phases = phases;
 }
 
 /** One plugin name among those that may run on a route, in priority order. */
@@ -43,6 +100,26 @@ export interface RoutePlugins {
   routeId: string | null;
   serviceId: string | null;
   slots: readonly PluginSlot[];
+  /**
+   * When no slot has a consumer scope, what a request runs does not depend on who it is: the entries, in
+   * order, by the request's PROTOCOL_* bit (index 1 http, 2 https). Null when a consumer may change them.
+   */
+  fixed: readonly (readonly PluginEntry[])[] | null;
+}
+
+function routePlugins(
+  routeId: string | null,
+  serviceId: string | null,
+  slots: readonly PluginSlot[],
+): RoutePlugins {
+  let fixed: PluginEntry[][] | null = null;
+  if (slots.every((slot) => slot.consumerTable === null)) {
+    const bases = slots.map((slot) => slot.base).filter((entry): entry is PluginEntry => entry !== null);
+    fixed = [[], [], []];
+    for (const protocol of [PROTOCOL_HTTP, PROTOCOL_HTTPS])
+      fixed[protocol] = bases.filter((entry) => (entry.protocols & protocol) !== 0);
+  }
+  return { routeId, serviceId, slots, fixed };
 }
 
 export interface PluginPlanOptions {
@@ -136,9 +213,12 @@ async function buildEntries(config: DeclarativeConfig, options: PluginPlanOption
       scope: { route: idOf(row.route), service: idOf(row.service), consumer: idOf(row.consumer) },
       protocols: protocolBits(row.protocols),
       handlers: definition as Handlers,
+      on: NO_HANDLERS,
+      phases: 0,
       log,
       instance: null,
     };
+    setHandlers(entity, definition as Handlers);
     if (definition.init) {
       try {
         const instance = await definition.init({
@@ -148,7 +228,7 @@ async function buildEntries(config: DeclarativeConfig, options: PluginPlanOption
           node: options.node,
         });
         entity.instance = instance;
-        entity.handlers = instance;
+        setHandlers(entity, instance);
       } catch (err) {
         await closeEntries(entries, options.log);
         throw new Error(`plugin ${name} ${id}: init failed: ${(err as Error).message}`, { cause: err });
@@ -258,27 +338,26 @@ export async function buildPluginPlan(
     for (const s of index.services) scopedServices.add(s);
   }
   const sharedSlots = slotsFor(null, null);
-  const shared: RoutePlugins | null =
-    sharedSlots.length > 0 ? { routeId: null, serviceId: null, slots: sharedSlots } : null;
+  const shared: RoutePlugins | null = sharedSlots.length > 0 ? routePlugins(null, null, sharedSlots) : null;
   const byRoute = new Map<string, RoutePlugins | null>();
   for (const route of config.routes ?? []) {
     const serviceId = route.service?.id ?? null;
     if (!scopedRoutes.has(route.id) && !(serviceId !== null && scopedServices.has(serviceId))) continue;
     const slots = slotsFor(route.id, serviceId);
-    byRoute.set(route.id, slots.length > 0 ? { routeId: route.id, serviceId, slots } : null);
+    byRoute.set(route.id, slots.length > 0 ? routePlugins(route.id, serviceId, slots) : null);
   }
 
   const globalOnly = sharedSlots.filter((slot) => slot.base !== null);
   const rewrite = ordered
     .map((index) => index.table.get(scopeKey(null, null, null)))
-    .filter((entry): entry is PluginEntry => entry !== undefined && entry.handlers.rewrite !== undefined);
+    .filter((entry): entry is PluginEntry => entry !== undefined && entry.on.rewrite !== null);
   return {
     empty: false,
     forRoute: (routeId) => {
       const plugins = byRoute.get(routeId);
       return plugins === undefined ? shared : plugins;
     },
-    unrouted: globalOnly.length > 0 ? { routeId: null, serviceId: null, slots: globalOnly } : null,
+    unrouted: globalOnly.length > 0 ? routePlugins(null, null, globalOnly) : null,
     rewrite,
     entities,
     entries,
@@ -303,7 +382,7 @@ export function entryFor(
 
 /** Whether an entry has a handler for a phase (instances replace the definition's handlers). */
 export function handles(entry: PluginEntry, phase: PluginPhase): boolean {
-  return entry.handlers[phase] !== undefined;
+  return (entry.phases & PHASE_BITS[phase]) !== 0;
 }
 
 export function emptyPlan(entities?: EntityLookup): PluginPlan {

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { ClientView } from '../../proxy/headers.js';
 import type { PluginRequest } from '../api.js';
 import type { RouteCaptures } from '../../proxy/types.js';
+import { lowerHeaderName } from './header-names.js';
 
 /** A cap on a streamed body and the answer given when it is passed. */
 export interface BodyLimit {
@@ -43,8 +44,8 @@ export class RequestView implements PluginRequest {
     private readonly client: ClientView,
     /** The router's upstream path (the request path when no route matched). */
     private readonly upstreamPath: string,
-    /** Called when a body already read is over a limit set afterwards. */
-    private readonly onLimitExceeded: (limit: BodyLimit) => void,
+    /** Told when a body already read is over a limit set afterwards (the request's run). */
+    private readonly limits: { limitExceeded(limit: BodyLimit): void },
   ) {}
 
   get method(): string {
@@ -121,12 +122,12 @@ export class RequestView implements PluginRequest {
 
   private checkLimit(): void {
     if (this.bodyLimit !== null && this.body !== null && this.body.length > this.bodyLimit.maxBytes) {
-      this.onLimitExceeded(this.bodyLimit);
+      this.limits.limitExceeded(this.bodyLimit);
     }
   }
 
   setHeader(name: string, value: string | string[] | undefined): void {
-    (this.headerChanges ??= new Map()).set(name.toLowerCase(), value === undefined ? undefined : value);
+    (this.headerChanges ??= new Map()).set(lowerHeaderName(name), value === undefined ? undefined : value);
   }
   removeHeader(name: string): void {
     this.setHeader(name, undefined);

@@ -15,7 +15,16 @@ import type {
   PluginResponse,
   SharedState,
 } from '../api.js';
-import { entryFor, type PluginEntry, type PluginPlan, type RoutePlugins } from './plan.js';
+import {
+  PHASE_BODY_FILTER,
+  PHASE_HEADER_FILTER,
+  PHASE_LOG,
+  entryFor,
+  type PluginEntry,
+  type PluginPlan,
+  type RoutePlugins,
+} from './plan.js';
+import { lowerHeaderName } from './header-names.js';
 import { RequestView, type BodyLimit } from './request.js';
 
 /** How a request ended before (or instead of) the upstream: a plugin's exit. */
@@ -34,7 +43,7 @@ export class ResponseView implements PluginResponse {
   private started = false;
 
   setHeader(name: string, value: string | number | string[] | undefined): void {
-    const lower = name.toLowerCase();
+    const lower = lowerHeaderName(name);
     if (!this.started) {
       (this.pending ??= []).push([lower, value]);
       return;
@@ -76,6 +85,7 @@ export interface RequestRunInput {
 }
 
 type Phase = PluginPhase;
+type Handler = (ctx: PluginContext) => void | Promise<void>;
 
 /** The context a handler receives: one per plugin entity per request, kept across phases. */
 class HandlerContext implements PluginContext {
@@ -134,7 +144,7 @@ class HandlerContext implements PluginContext {
   }
 }
 
-const isPromise = (value: unknown): value is Promise<unknown> =>
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
 
 export class RequestRun {
@@ -151,7 +161,6 @@ export class RequestRun {
   exit: PluginExit | null = null;
   /** The plugin and phase that threw: the request is answered 500. */
   failure: { name: string; phase: Phase } | null = null;
-  logRecord: PluginLogRecord | null = null;
   /** Filled by the proxy for the log record. */
   upstreamSentAt = 0;
   upstreamHeadAt = 0;
@@ -163,9 +172,15 @@ export class RequestRun {
   private sharedState: SharedState | null = null;
   /** Contexts of the plugins that apply, in order; header_filter, body_filter and log run these. */
   private readonly collected: HandlerContext[] = [];
+  /** PHASE_* bits of the handlers the collected plugins have. */
+  private needs = 0;
   private readonly log: PluginLog;
   private readonly protocol: number;
   private phase: Phase = 'rewrite';
+  /** When the log phase began, and the status it logs; the record is built only if a plugin reads it. */
+  private endedAt = 0;
+  private loggedStatus = 0;
+  private record: PluginLogRecord | null = null;
 
   constructor(input: RequestRunInput) {
     this.plan = input.plan;
@@ -175,9 +190,7 @@ export class RequestRun {
     this.startedAt = input.startedAt;
     this.log = input.log;
     this.protocol = input.protocol;
-    this.request = new RequestView(input.req, input.client, input.upstreamPath, (limit) =>
-      this.exitOnLimit(limit),
-    );
+    this.request = new RequestView(input.req, input.client, input.upstreamPath, this);
     this.request.captures = input.captures ?? null;
   }
 
@@ -198,7 +211,8 @@ export class RequestRun {
     this.exit ??= exit;
   }
 
-  private exitOnLimit(limit: BodyLimit): void {
+  /** A body already read is over a limit set afterwards (RequestView calls this). */
+  limitExceeded(limit: BodyLimit): void {
     this.exit ??= { status: limit.status, body: limit.body, headers: undefined };
   }
 
@@ -213,16 +227,23 @@ export class RequestRun {
     return contextIn(this.collected, entry) ?? new HandlerContext(entry, this);
   }
 
+  private collect(ctx: HandlerContext): void {
+    this.collected.push(ctx);
+    this.needs |= ctx.entry.phases;
+  }
+
   private failed(ctx: HandlerContext, phase: Phase, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.log.error(`plugin ${ctx.entry.name} (${phase}) failed: ${message}`);
     if (phase !== 'log') this.failure ??= { name: ctx.entry.name, phase };
   }
 
-  /** Calls one handler; returns a promise only when the handler did. */
-  private call(ctx: HandlerContext, phase: Exclude<Phase, 'body_filter'>): void | Promise<void> {
-    const handler = ctx.entry.handlers[phase];
-    if (!handler) return;
+  /**
+   * Calls one handler (null: none for the phase); a throw is the plugin's failure. Returns the handler's promise
+   * when it returned one: the phase goes on through `resume` once it settles.
+   */
+  private call(ctx: HandlerContext, handler: Handler | null, phase: Phase): Promise<unknown> | undefined {
+    if (handler === null) return;
     let result: unknown;
     try {
       result = handler.call(ctx.entry.handlers, ctx);
@@ -230,12 +251,21 @@ export class RequestRun {
       this.failed(ctx, phase, err);
       return;
     }
-    if (isPromise(result)) {
-      return result.then(
-        () => undefined,
-        (err: unknown) => this.failed(ctx, phase, err),
-      );
-    }
+    if (result instanceof Promise) return result;
+    if (isThenable(result)) return Promise.resolve(result);
+  }
+
+  /** The rest of a phase after a handler's promise: a rejection is the plugin's failure, then the phase goes on. */
+  private resume(
+    pending: Promise<unknown>,
+    ctx: HandlerContext,
+    phase: Phase,
+    next: () => void | Promise<void>,
+  ): Promise<void> {
+    return pending.then(next, (err: unknown) => {
+      this.failed(ctx, phase, err);
+      return next();
+    });
   }
 
   /** Global plugins' rewrite handlers (Kong knows no route yet in rewrite). */
@@ -254,11 +284,11 @@ export class RequestRun {
       if ((entry.protocols & this.protocol) === 0) continue;
       const ctx = this.contextFor(entry);
       // Kept for access and later phases, so its per-request state carries over.
-      if (!this.collected.includes(ctx)) this.collected.push(ctx);
-      const pending = this.call(ctx, 'rewrite');
+      if (!this.collected.includes(ctx)) this.collect(ctx);
+      const pending = this.call(ctx, entry.on.rewrite, 'rewrite');
       if (pending) {
         const next = i + 1;
-        return pending.then(() => this.rewriteFrom(next));
+        return this.resume(pending, ctx, 'rewrite', () => this.rewriteFrom(next));
       }
     }
   }
@@ -274,23 +304,32 @@ export class RequestRun {
   }
 
   private accessFrom(i: number, earlier: readonly HandlerContext[]): void | Promise<void> {
-    const slots = this.plugins.slots;
-    for (; i < slots.length; i++) {
-      const entry = entryFor(slots[i]!, this.plugins, this.consumer?.id ?? null);
-      if (entry === null || (entry.protocols & this.protocol) === 0) continue;
-      const ctx = contextIn(earlier, entry) ?? new HandlerContext(entry, this);
-      this.collected.push(ctx);
+    const plugins = this.plugins;
+    // Without consumer scopes the entries are known before the request (worked out once per route).
+    const fixed = plugins.fixed === null ? null : plugins.fixed[this.protocol]!;
+    const count = fixed === null ? plugins.slots.length : fixed.length;
+    for (; i < count; i++) {
+      let entry: PluginEntry | null;
+      if (fixed !== null) entry = fixed[i]!;
+      else {
+        entry = entryFor(plugins.slots[i]!, plugins, this.consumer?.id ?? null);
+        if (entry === null || (entry.protocols & this.protocol) === 0) continue;
+      }
+      const ctx =
+        (earlier.length === 0 ? undefined : contextIn(earlier, entry)) ?? new HandlerContext(entry, this);
+      this.collect(ctx);
       if (this.stopped) continue;
-      const pending = this.call(ctx, 'access');
+      const pending = this.call(ctx, entry.on.access, 'access');
       if (pending) {
         const next = i + 1;
-        return pending.then(() => this.accessFrom(next, earlier));
+        return this.resume(pending, ctx, 'access', () => this.accessFrom(next, earlier));
       }
     }
   }
 
   /** The contexts collected so far (rewrite's), leaving the list empty to collect again. */
   private takeCollected(): readonly HandlerContext[] {
+    this.needs = 0;
     return this.collected.length === 0 ? NONE : this.collected.splice(0);
   }
 
@@ -301,7 +340,7 @@ export class RequestRun {
     for (const slot of this.plugins.slots) {
       const entry = slot.base;
       if (entry === null || (entry.protocols & this.protocol) === 0) continue;
-      this.collected.push(contextIn(earlier, entry) ?? new HandlerContext(entry, this));
+      this.collect(contextIn(earlier, entry) ?? new HandlerContext(entry, this));
     }
   }
 
@@ -309,24 +348,25 @@ export class RequestRun {
   headerFilter(status: number, headers: OutgoingHttpHeaders, fromPlugin: boolean): void | Promise<void> {
     this.phase = 'header_filter';
     this.response.begin(status, headers, fromPlugin);
+    if ((this.needs & PHASE_HEADER_FILTER) === 0) return;
     return this.headerFilterFrom(0);
   }
 
   private headerFilterFrom(i: number): void | Promise<void> {
     const list = this.collected;
     for (; i < list.length && this.failure === null; i++) {
-      const pending = this.call(list[i]!, 'header_filter');
+      const ctx = list[i]!;
+      const pending = this.call(ctx, ctx.entry.on.header_filter, 'header_filter');
       if (pending) {
         const next = i + 1;
-        return pending.then(() => this.headerFilterFrom(next));
+        return this.resume(pending, ctx, 'header_filter', () => this.headerFilterFrom(next));
       }
     }
   }
 
   /** Whether a plugin that applies filters the body (then the proxy buffers the response body). */
   get filtersBody(): boolean {
-    for (const ctx of this.collected) if (ctx.entry.handlers.body_filter) return true;
-    return false;
+    return (this.needs & PHASE_BODY_FILTER) !== 0;
   }
 
   /** The whole response body through body_filter handlers; each may return a replacement. */
@@ -334,7 +374,7 @@ export class RequestRun {
     this.phase = 'body_filter';
     let current = body;
     for (const ctx of this.collected) {
-      const handler = ctx.entry.handlers.body_filter;
+      const handler = ctx.entry.on.body_filter;
       if (!handler || this.failure !== null) continue;
       try {
         const replaced = await handler.call(ctx.entry.handlers, ctx, current);
@@ -348,36 +388,44 @@ export class RequestRun {
 
   /** Whether some plugin that applies has a log handler. */
   get logs(): boolean {
-    for (const ctx of this.collected) if (ctx.entry.handlers.log) return true;
-    return false;
+    return (this.needs & PHASE_LOG) !== 0;
   }
 
   /** The log phase, once the response finished; failures are only logged. A promise only if a handler returned one. */
   runLog(status: number): void | Promise<void> {
     this.phase = 'log';
-    const now = performance.now();
-    const latencyMs = now - this.startedAt;
+    this.endedAt = performance.now();
+    this.loggedStatus = status;
+    return this.logFrom(0);
+  }
+
+  /** The log-phase record (null before the log phase), made when a plugin first reads it. */
+  get logRecord(): PluginLogRecord | null {
+    if (this.phase !== 'log') return null;
+    if (this.record !== null) return this.record;
+    const latencyMs = this.endedAt - this.startedAt;
     const upstreamLatencyMs = this.upstreamHeadAt > 0 ? this.upstreamHeadAt - this.upstreamSentAt : null;
-    this.logRecord = {
+    this.record = {
       startedAt: performance.timeOrigin + this.startedAt,
       latencyMs,
       upstreamLatencyMs,
       proxyLatencyMs: latencyMs - (upstreamLatencyMs ?? 0),
       requestBytes: this.request.headBytes() + this.requestBodyBytes,
       responseBytes: this.responseBytes,
-      status,
+      status: this.loggedStatus,
       upstreamAddress: this.upstreamAddress,
     };
-    return this.logFrom(0);
+    return this.record;
   }
 
   private logFrom(i: number): void | Promise<void> {
     const list = this.collected;
     for (; i < list.length; i++) {
-      const pending = this.call(list[i]!, 'log');
+      const ctx = list[i]!;
+      const pending = this.call(ctx, ctx.entry.on.log, 'log');
       if (pending) {
         const next = i + 1;
-        return pending.then(() => this.logFrom(next));
+        return this.resume(pending, ctx, 'log', () => this.logFrom(next));
       }
     }
   }
