@@ -110,11 +110,11 @@ function removeFromBody(ctx: Ctx, body: Body, name: string): void {
 function setConsumer(ctx: Ctx, consumer: ConsumerEntity | null, credential: CredentialEntity | null): void {
   ctx.authenticate(consumer, credential);
   const r = ctx.request;
-  r.setHeader('X-Consumer-ID', consumer?.id ?? undefined);
-  r.setHeader('X-Consumer-Custom-ID', consumer?.custom_id ?? undefined);
-  r.setHeader('X-Consumer-Username', consumer?.username ?? undefined);
-  r.setHeader('X-Credential-Identifier', credential?.id ?? undefined);
-  r.setHeader('X-Anonymous-Consumer', credential ? undefined : 'true');
+  r.setHeader('x-consumer-id', consumer?.id ?? undefined);
+  r.setHeader('x-consumer-custom-id', consumer?.custom_id ?? undefined);
+  r.setHeader('x-consumer-username', consumer?.username ?? undefined);
+  r.setHeader('x-credential-identifier', credential?.id ?? undefined);
+  r.setHeader('x-anonymous-consumer', credential ? undefined : 'true');
 }
 
 type Failure = { status: number; message: string };
@@ -123,13 +123,13 @@ type Failure = { status: number; message: string };
 function authenticate(ctx: Ctx, body: Body): Failure | null {
   const conf = ctx.config;
   const headers = ctx.request.headers;
-  const query = ctx.request.query;
   let key: string | undefined;
   for (const name of conf.key_names) {
     let v: string | string[] | undefined;
     if (conf.key_in_header) v = headers[name.toLowerCase()];
     if (v === undefined && conf.key_in_query) {
-      const all = query.getAll(name);
+      // Parsed only when a header did not have the key.
+      const all = ctx.request.query.getAll(name);
       v = all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
     }
     if (v === undefined && conf.key_in_body) v = bodyValue(body, name);
