@@ -42,6 +42,7 @@ interface Limit {
   limit: number;
   /** `limit` as sent in headers. */
   limitText: string;
+  /** Lowercase, as the proxy's header maps hold names (the same string every time). */
   limitHeader: string;
   remainingHeader: string;
 }
@@ -59,13 +60,24 @@ const UNEXPECTED = { message: 'An unexpected error occurred' };
 
 const capitalized = (period: Period) => period[0]!.toUpperCase() + period.slice(1);
 
+/** Kong's spelling of the header names, for a 429's headers (the proxy's response headers are lowercase). */
+const KONG_NAMES = new Map<string, string>([
+  ['ratelimit-limit', 'RateLimit-Limit'],
+  ['ratelimit-remaining', 'RateLimit-Remaining'],
+  ['ratelimit-reset', 'RateLimit-Reset'],
+  ...PERIODS.flatMap((period): [string, string][] => [
+    [`x-ratelimit-limit-${period}`, `X-RateLimit-Limit-${capitalized(period)}`],
+    [`x-ratelimit-remaining-${period}`, `X-RateLimit-Remaining-${capitalized(period)}`],
+  ]),
+]);
+
 function configuredLimits(config: RateLimitingConfig): Limit[] {
   return PERIODS.filter((period) => typeof config[period] === 'number').map((period) => ({
     period,
     limit: config[period] as number,
     limitText: String(config[period]),
-    limitHeader: `X-RateLimit-Limit-${capitalized(period)}`,
-    remainingHeader: `X-RateLimit-Remaining-${capitalized(period)}`,
+    limitHeader: `x-ratelimit-limit-${period}`,
+    remainingHeader: `x-ratelimit-remaining-${period}`,
   }));
 }
 
@@ -144,11 +156,11 @@ function evaluate(
   }
   const reset = secondsToReset(limits[chosen]!.period, starts[chosen]!, now);
   headers.push(
-    'RateLimit-Limit',
+    'ratelimit-limit',
     limits[chosen]!.limitText,
-    'RateLimit-Remaining',
+    'ratelimit-remaining',
     chosenText,
-    'RateLimit-Reset',
+    'ratelimit-reset',
     resetText(reset),
   );
   return { stop: stopAt !== -1, headers, reset };
@@ -191,9 +203,20 @@ export function createRateLimiting(options: RateLimitingOptions = {}): PluginDef
       () => new RedisConnection(settings, (message) => connectionErrors.error(`[rate-limiting] ${message}`)),
     );
     const ttls = limits.map((l) => PERIOD_SECONDS[l.period]);
+    // Kong's key, `ratelimit:<plugin>:<identifier>:<window start>:<period>`, from parts kept while a window lasts.
+    const prefix = `ratelimit:${pluginId}:`;
+    const suffixStarts = limits.map(() => -1);
+    const suffixes = limits.map(() => '');
     return {
       usage(identifier, starts) {
-        const keys = limits.map((l, i) => `ratelimit:${pluginId}:${identifier}:${starts[i]}:${l.period}`);
+        const keys = new Array<string>(limits.length);
+        for (let i = 0; i < limits.length; i++) {
+          if (suffixStarts[i] !== starts[i]) {
+            suffixStarts[i] = starts[i]!;
+            suffixes[i] = `:${starts[i]}:${limits[i]!.period}`;
+          }
+          keys[i] = prefix + identifier + suffixes[i];
+        }
         return connection.usage(keys, ttls);
       },
       passed() {},
@@ -233,7 +256,9 @@ export function createRateLimiting(options: RateLimitingOptions = {}): PluginDef
         if (stop) {
           // Retry-After comes with the other headers only (Kong: none when they are hidden).
           const exitHeaders: Record<string, string> = {};
-          if (headers) for (let i = 0; i < headers.length; i += 2) exitHeaders[headers[i]!] = headers[i + 1]!;
+          if (headers)
+            for (let i = 0; i < headers.length; i += 2)
+              exitHeaders[KONG_NAMES.get(headers[i]!) ?? headers[i]!] = headers[i + 1]!;
           if (reset !== undefined) exitHeaders['Retry-After'] = String(reset);
           ctx.exit(config.error_code, { message: config.error_message }, exitHeaders);
           return;
