@@ -1,5 +1,7 @@
-// The `redis` policy: counters in a Redis every data plane shares, one round trip (a Lua script) per request.
+// The `redis` policy: counters in a Redis every data plane shares, counted by a Lua script, one call per
+// event-loop turn for the requests of that turn (usage-batch.ts).
 import { Redis } from 'ioredis';
+import { UsageBatcher } from './usage-batch.js';
 
 /** The plugin's `config.redis` record (Kong 3's fields; legacy `redis_*` names are mapped by the schema). */
 export interface RedisSettings {
@@ -16,17 +18,19 @@ export interface RedisSettings {
 }
 
 /**
- * Kong's realtime script (sync_rate -1) for every limited period at once: count this request and answer the count
- * before it. INCR is atomic, so nodes racing on one key still enforce the sum; a new key expires after its period.
+ * Kong's realtime counting (sync_rate -1) for a batch of requests: each key counts its requests (ARGV: the
+ * increment, then the key's expiry, per key) and answers its count before them. The script is atomic, so nodes
+ * racing on one key still enforce the sum; a new key expires after its period.
  */
 const USAGE_SCRIPT = `
 local usage = {}
 for i, key in ipairs(KEYS) do
-  local count = redis.call('incr', key)
-  if count == 1 then
-    redis.call('expire', key, ARGV[i])
+  local n = tonumber(ARGV[2 * i - 1])
+  local count = redis.call('incrby', key, n)
+  if count == n then
+    redis.call('expire', key, ARGV[2 * i])
   end
-  usage[i] = count - 1
+  usage[i] = count - n
 end
 return usage
 `;
@@ -44,6 +48,7 @@ export const REDIS_CONNECTION_NAME = 'hybrid-rate-limiting';
 
 export class RedisConnection {
   private readonly client: ScriptedRedis;
+  private readonly batches: UsageBatcher;
   private lastError = 'not connected';
 
   constructor(settings: RedisSettings, onError: (message: string) => void) {
@@ -62,11 +67,14 @@ export class RedisConnection {
         : undefined,
       // A command waits for at most one connection attempt; while reconnecting, usage() fails at once instead.
       maxRetriesPerRequest: 0,
-      // Requests counted in the same event-loop turn share one write to Redis (one round trip for many).
-      enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     }) as ScriptedRedis;
     this.client.defineCommand('rateLimitUsage', { lua: USAGE_SCRIPT });
+    this.batches = new UsageBatcher((keys, increments, ttls) => {
+      const args: (string | number)[] = [keys.length, ...keys];
+      for (let i = 0; i < keys.length; i++) args.push(increments[i]!, ttls[i]!);
+      return this.client.rateLimitUsage(...args);
+    });
     this.client.on('error', (err: Error) => {
       this.lastError = err.message;
       onError(`Redis ${settings.host}:${settings.port}: ${err.message}`);
@@ -81,7 +89,7 @@ export class RedisConnection {
     const status = this.client.status;
     if (status === 'reconnecting' || status === 'close' || status === 'end')
       return Promise.reject(new Error(`Redis is unreachable (${this.lastError})`));
-    return this.client.rateLimitUsage(keys.length, ...keys, ...ttlSeconds);
+    return this.batches.usage(keys, ttlSeconds);
   }
 
   close(): void {

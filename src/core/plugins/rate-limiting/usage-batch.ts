@@ -1,0 +1,121 @@
+// The redis policy's counting in batches: the requests counted in one event-loop turn go to Redis as one
+// script call, each distinct key once with the number of requests it counts, and every request gets the count
+// before it as if it had made its own INCR in turn. The script runs atomically, so nodes racing on one key still
+// enforce the sum, exactly as with one call per request; one round trip and one reply serve the whole turn.
+
+/** Counts `increments[i]` on `keys[i]` (expiring a new key after `ttls[i]` s); answers each key's count before. */
+export type CountKeys = (
+  keys: readonly string[],
+  increments: readonly number[],
+  ttls: readonly number[],
+) => Promise<readonly number[]>;
+
+interface Waiter {
+  keys: readonly string[];
+  ttls: readonly number[];
+  resolve: (used: number[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** One batch's call: the distinct keys, and per request and key where its count comes from. */
+export interface BatchPlan {
+  keys: string[];
+  increments: number[];
+  ttls: number[];
+  /** Per request, per key of it, in order: the index of its distinct key. */
+  slots: number[];
+  /** Alongside `slots`: requests of the batch counted on that key before this one. */
+  earlier: number[];
+}
+
+/** Groups the requests' keys (pure: the batch's arithmetic, tested apart from Redis). */
+export function planBatch(
+  requests: readonly { keys: readonly string[]; ttls: readonly number[] }[],
+): BatchPlan {
+  const plan: BatchPlan = { keys: [], increments: [], ttls: [], slots: [], earlier: [] };
+  const indexOf = new Map<string, number>();
+  for (const request of requests) {
+    for (let j = 0; j < request.keys.length; j++) {
+      const key = request.keys[j]!;
+      let index = indexOf.get(key);
+      if (index === undefined) {
+        index = plan.keys.length;
+        indexOf.set(key, index);
+        plan.keys.push(key);
+        plan.increments.push(0);
+        plan.ttls.push(request.ttls[j]!);
+      }
+      plan.slots.push(index);
+      plan.earlier.push(plan.increments[index]!);
+      plan.increments[index]!++;
+    }
+  }
+  return plan;
+}
+
+/** Each request's counts before it, in order, from the counts before the batch of its distinct keys. */
+export function countsOf(
+  plan: BatchPlan,
+  requests: readonly { keys: readonly string[] }[],
+  before: readonly number[],
+): number[][] {
+  const out: number[][] = [];
+  let k = 0;
+  for (const request of requests) {
+    const used = new Array<number>(request.keys.length);
+    for (let j = 0; j < used.length; j++, k++) used[j] = Number(before[plan.slots[k]!]) + plan.earlier[k]!;
+    out.push(used);
+  }
+  return out;
+}
+
+/** Past this many requests waiting, a batch goes at once (a script call stays short for Redis). */
+export const MAX_BATCH = 512;
+
+export class UsageBatcher {
+  private waiting: Waiter[] = [];
+  private scheduled = false;
+
+  constructor(private readonly count: CountKeys) {}
+
+  /** This request's counts before it on `keys`, counted with the other requests of this event-loop turn. */
+  usage(keys: readonly string[], ttls: readonly number[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ keys, ttls, resolve, reject });
+      if (this.waiting.length >= MAX_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O of this turn: every request parsed in it joins the batch.
+        setImmediate(this.flushScheduled);
+      }
+    });
+  }
+
+  private readonly flushScheduled = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    const waiters = this.waiting;
+    if (waiters.length === 0) return;
+    this.waiting = [];
+    const plan = planBatch(waiters);
+    let answer: Promise<readonly number[]>;
+    try {
+      answer = this.count(plan.keys, plan.increments, plan.ttls);
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    answer.then(
+      (before) => {
+        const counts = countsOf(plan, waiters, before);
+        for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(counts[i]!);
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+}
