@@ -1,7 +1,7 @@
 // prometheus: records each proxied request into the node's metrics (Kong's names and labels); /metrics on the
 // status listener and the Admin API serves them.
 import { PACKAGE_VERSION } from '../../version.js';
-import { definePlugin, type PluginContext, type PluginDefinition } from '../api.js';
+import { definePlugin, type PluginContext, type PluginDefinition, type PluginInstance } from '../api.js';
 import { nodeMetrics, type ProxyMetrics, type RequestSample } from './metrics.js';
 import { schema } from './schema.js';
 
@@ -14,11 +14,19 @@ export interface PrometheusConfig {
   ai_metrics?: boolean;
 }
 
+/** Whether a config records anything per request (Kong 3 records nothing with every switch off, its default). */
+export function recordsRequests(config: PrometheusConfig): boolean {
+  return config.status_code_metrics || config.latency_metrics || config.bandwidth_metrics;
+}
+
 /** What Kong's log handler takes from kong.log.serialize(); null when there is nothing to record. */
 export function requestSample(ctx: PluginContext<PrometheusConfig>): RequestSample | null {
-  const { config, service, route, logRecord: record } = ctx;
+  const { config, service, route } = ctx;
   // As Kong: no service, no stats (e.g. a request that matched no route).
-  if (!service || !record) return null;
+  if (!service) return null;
+  // The log record is read only when a metric needs it (it is made on first read).
+  const record = recordsRequests(config) ? ctx.logRecord : null;
+  if (!record) return null;
   const consumer = config.per_consumer ? (ctx.consumer?.username ?? ctx.consumer?.custom_id ?? '') : '';
   const sample: RequestSample = {
     service: service.name ?? service.host,
@@ -51,7 +59,9 @@ export function prometheusPlugin(metrics: ProxyMetrics): PluginDefinition<Promet
     schema,
     init({ config }) {
       // Upstream health is exported while any prometheus entity of the served configuration asks for it.
-      const instance = { log, close: () => metrics.release(instance) };
+      const instance: PluginInstance<PrometheusConfig> = { close: () => metrics.release(instance) };
+      // Nothing to record per request: no log handler, so requests skip the log phase for this entity.
+      if (recordsRequests(config)) instance.log = log;
       if (config.upstream_health_metrics) metrics.wantUpstreamHealth(instance);
       return instance;
     },

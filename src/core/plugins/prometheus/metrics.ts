@@ -44,8 +44,8 @@ interface RouteSeries {
   request: HistogramSeries;
   upstream: HistogramSeries;
   kong: HistogramSeries;
-  /** By status, then source and consumer. */
-  requests: Map<number, Map<string, ValueSeries>>;
+  /** By status, then source ([service, kong]), then consumer. */
+  requests: Map<number, [Map<string, ValueSeries>, Map<string, ValueSeries>]>;
   /** By consumer. */
   bandwidth: Map<string, { ingress?: ValueSeries; egress?: ValueSeries }>;
 }
@@ -147,11 +147,10 @@ export class ProxyMetrics {
     source: RequestSample['source'],
     consumer: string,
   ): ValueSeries {
-    let byKey = series.requests.get(status);
-    if (!byKey) series.requests.set(status, (byKey = new Map()));
-    // A source is 'service' or 'kong': its first letter keeps the key unique.
-    const key = source === 'service' ? `s${consumer}` : `k${consumer}`;
-    let found = byKey.get(key);
+    let bySource = series.requests.get(status);
+    if (!bySource) series.requests.set(status, (bySource = [new Map(), new Map()]));
+    const byConsumer = bySource[source === 'service' ? 0 : 1];
+    let found = byConsumer.get(consumer);
     if (!found) {
       found = this.requests.seriesFor([
         series.service,
@@ -161,7 +160,7 @@ export class ProxyMetrics {
         WORKSPACE,
         consumer,
       ]);
-      byKey.set(key, found);
+      byConsumer.set(consumer, found);
     }
     return found;
   }

@@ -317,7 +317,8 @@ export async function buildPluginPlan(
         (index.consumerAnywhere ||
           (routeId !== null && index.consumerRoutes.has(routeId)) ||
           (serviceId !== null && index.consumerServices.has(serviceId)));
-      if (base === null && !consumerScoped) continue;
+      // No entity applies; or the one that does has no handler at all (e.g. prometheus with nothing to record).
+      if (!consumerScoped && (base === null || base.phases === 0)) continue;
       slots.push({
         name: index.name,
         priority: index.priority,

@@ -141,6 +141,23 @@ describe('prometheus plugin (log handler)', () => {
     assert.equal(renderFamilies(metrics.families()), '');
   });
 
+  it('an instance with nothing to record has no log handler, so its requests skip the log phase', async () => {
+    const node = { id: 'n', version: 'v' };
+    const idle = await plugin.init!({ config: NONE, pluginId: 'a', log: console, node });
+    assert.equal(idle.log, undefined);
+    for (const on of ['status_code_metrics', 'latency_metrics', 'bandwidth_metrics'] as const) {
+      const recording = await plugin.init!({
+        config: { ...NONE, [on]: true },
+        pluginId: on,
+        log: console,
+        node,
+      });
+      assert.equal(typeof recording.log, 'function', on);
+      await recording.close?.();
+    }
+    await idle.close?.();
+  });
+
   it('fills the consumer label (username, else custom_id) only with per_consumer', async () => {
     const alice = { id: 'c1', username: 'alice' };
     const bob = { id: 'c2', custom_id: 'bob-42' };
