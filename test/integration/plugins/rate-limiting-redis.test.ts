@@ -107,6 +107,48 @@ describe('rate-limiting plugin: redis policy against a real Redis', function () 
     assert.ok(ttl > 0 && ttl <= 60, `the key expires with its window (ttl ${ttl})`);
   });
 
+  it('counts the requests of one event-loop turn with one script call, each as if it had counted alone', async () => {
+    const config = pluginConfig<Config>(schema, {
+      minute: 10,
+      policy: 'redis',
+      redis: { host: '127.0.0.1' },
+    });
+    const pluginId = randomUUID();
+    const rl = await start(createRateLimiting({ now: () => NOW }), config, pluginId);
+    await send(rl, config, '10.9.9.9'); // connected, and the script loaded
+
+    // Every script call Redis runs on this plugin's keys (other clients of this Redis are left out, and so
+    // are the commands the script runs, which MONITOR shows too).
+    const monitor = await admin.duplicate().monitor();
+    const calls: string[][] = [];
+    let sentinelSeen = false;
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      const ours = args.some((arg) => arg.startsWith(`ratelimit:${pluginId}:`));
+      if (ours && /^eval(sha)?$/i.test(args[0] ?? '')) calls.push(args);
+      if (ours && /^get$/i.test(args[0] ?? '')) sentinelSeen = true;
+    });
+    try {
+      const replies = await Promise.all(Array.from({ length: 20 }, () => send(rl, config)));
+      const key = `ratelimit:${pluginId}:10.1.1.1:${Date.UTC(2024, 2, 10, 12, 0)}:minute`;
+      // Redis runs commands in order: once MONITOR shows this GET, it has shown every script call before it.
+      assert.equal(await admin.get(key), '20');
+      await waitUntil(() => sentinelSeen, { message: 'MONITOR shows the GET after the requests' });
+      assert.equal(calls.length, 1, JSON.stringify(calls));
+      // EVALSHA sha 1 <key> <increment> <ttl>
+      assert.deepEqual(calls[0]!.slice(2), ['1', key, '20', '60']);
+      assert.deepEqual(
+        replies.map((r) => r.status),
+        [...Array<number>(10).fill(200), ...Array<number>(10).fill(429)],
+      );
+      assert.deepEqual(
+        replies.slice(0, 10).map((r) => r.headers['x-ratelimit-remaining-minute']),
+        ['9', '8', '7', '6', '5', '4', '3', '2', '1', '0'],
+      );
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('counts per identifier and per period in the configured database', async () => {
     const config = pluginConfig<Config>(schema, {
       second: 2,
