@@ -33,6 +33,11 @@ const REQUEST_REWRITTEN = new Set([
   'x-kong-request-id',
 ]);
 
+/** Whether the proxy writes this (lowercase) request header itself, whatever the client sent. */
+export function proxyWritesRequestHeader(lower: string): boolean {
+  return REQUEST_REWRITTEN.has(lower);
+}
+
 /** The response header dropped besides the hop-by-hop ones. */
 const RESPONSE_DROPPED = 'proxy-authenticate';
 

@@ -2,7 +2,7 @@
 // applied to the upstream request by the proxy (headers, path, query, method, a buffered body).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ClientView } from '../../proxy/headers.js';
+import { proxyWritesRequestHeader, type ClientView } from '../../proxy/headers.js';
 import type { PluginRequest } from '../api.js';
 import type { RouteCaptures } from '../../proxy/types.js';
 import { lowerHeaderName } from './header-names.js';
@@ -127,7 +127,17 @@ export class RequestView implements PluginRequest {
   }
 
   setHeader(name: string, value: string | string[] | undefined): void {
-    (this.headerChanges ??= new Map()).set(lowerHeaderName(name), value === undefined ? undefined : value);
+    const lower = lowerHeaderName(name);
+    // Removing a header that neither the client, a plugin nor the proxy sets changes nothing (authentication
+    // plugins clear their X-Consumer-* on every request).
+    if (
+      value === undefined &&
+      this.req.headers[lower] === undefined &&
+      !this.headerChanges?.has(lower) &&
+      !proxyWritesRequestHeader(lower)
+    )
+      return;
+    (this.headerChanges ??= new Map()).set(lower, value);
   }
   removeHeader(name: string): void {
     this.setHeader(name, undefined);
@@ -196,7 +206,7 @@ export function applyHeaderChanges(
   const out: string[] = [];
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
-    const lower = name.toLowerCase();
+    const lower = lowerHeaderName(name);
     if (lower !== 'host' && changes.has(lower)) continue;
     out.push(name, list[i + 1]!);
   }

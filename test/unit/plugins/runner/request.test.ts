@@ -1,0 +1,48 @@
+// The request view's header changes: what a plugin set or removed, as the proxy applies it upstream.
+import assert from 'node:assert/strict';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { RequestView } from '../../../../src/core/plugins/runner/request.js';
+import type { ClientView } from '../../../../src/core/proxy/headers.js';
+
+function view(headers: Record<string, string>): RequestView {
+  const req = new IncomingMessage(new Socket());
+  req.method = 'GET';
+  req.url = '/';
+  req.headers = headers;
+  const client = { path: '/', search: '', proto: 'http', host: 'example.com', port: 80 } as ClientView;
+  return new RequestView(req, client, '/', { limitExceeded: () => undefined });
+}
+
+describe('request view header changes', () => {
+  it('records a header set under its lowercase name', () => {
+    const v = view({});
+    v.setHeader('X-Consumer-ID', 'c-1');
+    assert.deepEqual([...v.headerChanges!], [['x-consumer-id', 'c-1']]);
+  });
+
+  it('removing a header the client did not send, and no plugin set, changes nothing', () => {
+    const v = view({ host: 'example.com' });
+    v.removeHeader('X-Consumer-Custom-ID');
+    assert.equal(v.headerChanges, null);
+  });
+
+  it('removes a header the client sent (a forged X-Consumer-* never reaches the upstream)', () => {
+    const v = view({ 'x-consumer-custom-id': 'forged' });
+    v.removeHeader('X-Consumer-Custom-ID');
+    assert.deepEqual([...v.headerChanges!], [['x-consumer-custom-id', undefined]]);
+  });
+
+  it('removes a header an earlier plugin set', () => {
+    const v = view({});
+    v.setHeader('x-consumer-username', 'alice');
+    v.removeHeader('X-Consumer-Username');
+    assert.deepEqual([...v.headerChanges!], [['x-consumer-username', undefined]]);
+  });
+
+  it('removes a header the proxy writes itself even when the client did not send it', () => {
+    const v = view({});
+    v.removeHeader('X-Forwarded-For');
+    assert.deepEqual([...v.headerChanges!], [['x-forwarded-for', undefined]]);
+  });
+});
