@@ -1,7 +1,9 @@
-// The redis policy's counting in batches: the requests counted in one event-loop turn go to Redis as one
-// script call, each distinct key once with the number of requests it counts, and every request gets the count
-// before it as if it had made its own INCR in turn. The script runs atomically, so nodes racing on one key still
-// enforce the sum, exactly as with one call per request; one round trip and one reply serve the whole turn.
+// The redis policy's counting in batches: requests go to Redis together as one script call, each distinct key
+// once with the number of requests it counts, and every request gets the count before it as if it had made its
+// own INCR in turn. The script runs atomically, so nodes racing on one key still enforce the sum, exactly as with
+// one call per request. A batch is sent at the end of the event-loop turn its first request came in, unless one
+// is still on its way: then the requests wait for its answer (MAX_WAIT_MS at most) and go together next, so under
+// load one round trip serves all the requests that arrived during the previous one.
 
 /** Counts `increments[i]` on `keys[i]` (expiring a new key after `ttls[i]` s); answers each key's count before. */
 export type CountKeys = (
@@ -69,37 +71,67 @@ export function countsOf(
   return out;
 }
 
-/** Past this many requests waiting, a batch goes at once (a script call stays short for Redis). */
+/** Requests sent in one script call at most (a call stays short for Redis; more go as further calls). */
 export const MAX_BATCH = 512;
+
+/** How long requests wait for an earlier call's answer before they go anyway (a Redis that stopped answering). */
+export const MAX_WAIT_MS = 10;
 
 export class UsageBatcher {
   private waiting: Waiter[] = [];
   private scheduled = false;
+  /** Calls sent and not answered yet. */
+  private inFlight = 0;
+  /** Set while requests wait behind a call: sends them after maxWaitMs. */
+  private waitTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly count: CountKeys) {}
+  constructor(
+    private readonly count: CountKeys,
+    /** How long requests wait behind an unanswered call at most. */
+    private readonly maxWaitMs = MAX_WAIT_MS,
+  ) {}
 
-  /** This request's counts before it on `keys`, counted with the other requests of this event-loop turn. */
+  /** This request's counts before it on `keys`, counted with the other requests of its batch. */
   usage(keys: readonly string[], ttls: readonly number[]): Promise<number[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ keys, ttls, resolve, reject });
-      if (this.waiting.length >= MAX_BATCH) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        // After the I/O of this turn: every request parsed in it joins the batch.
-        setImmediate(this.flushScheduled);
+      if (this.inFlight === 0) {
+        if (!this.scheduled) {
+          this.scheduled = true;
+          // After the I/O of this turn: every request parsed in it joins the batch.
+          setImmediate(this.flushScheduled);
+        }
+      } else if (this.waitTimer === null) {
+        this.waitTimer = setTimeout(this.flushWaited, this.maxWaitMs);
+        this.waitTimer.unref();
       }
     });
   }
 
   private readonly flushScheduled = (): void => {
     this.scheduled = false;
+    if (this.inFlight === 0) this.flush();
+  };
+
+  private readonly flushWaited = (): void => {
+    this.waitTimer = null;
     this.flush();
   };
 
+  /** Sends everything waiting, in calls of MAX_BATCH requests at most. */
   private flush(): void {
-    const waiters = this.waiting;
-    if (waiters.length === 0) return;
-    this.waiting = [];
+    if (this.waitTimer !== null) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = null;
+    }
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.length <= MAX_BATCH ? this.waiting : this.waiting.slice(0, MAX_BATCH);
+      this.waiting = batch === this.waiting ? [] : this.waiting.slice(MAX_BATCH);
+      this.send(batch);
+    }
+  }
+
+  private send(waiters: Waiter[]): void {
     const plan = planBatch(waiters);
     let answer: Promise<readonly number[]>;
     try {
@@ -108,14 +140,22 @@ export class UsageBatcher {
       for (const w of waiters) w.reject(err);
       return;
     }
+    this.inFlight++;
     answer.then(
       (before) => {
+        this.settled();
         const counts = countsOf(plan, waiters, before);
         for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(counts[i]!);
       },
       (err: unknown) => {
+        this.settled();
         for (const w of waiters) w.reject(err);
       },
     );
+  }
+
+  /** An answer came: the requests that arrived meanwhile go now. */
+  private settled(): void {
+    if (--this.inFlight === 0) this.flush();
   }
 }
