@@ -1,12 +1,15 @@
 // What the proxy benchmarks share: wrk and nginx on 127.0.0.1, real data planes (`hybrid start --foreground`
 // serving a declarative_config, compiled code), their configurations and the plugin variants they measure.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { freePort } from '../../test/helpers/tmp.js';
+
+const execFileAsync = promisify(execFile);
 
 export const BODY = 'x'.repeat(99) + '\n';
 export const API_KEY = 'bench-key';
@@ -114,25 +117,25 @@ function toMs(text: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-/** `wrk -t1 -c<connections> -d<seconds>s --latency` against 127.0.0.1:<port><path>. */
-export function wrk(
-  port: number,
-  path: string,
-  options: { seconds: number; connections: number; headers?: Record<string, string> },
-): WrkResult {
+export interface WrkOptions {
+  seconds: number;
+  connections: number;
+  headers?: Record<string, string>;
+}
+
+function wrkArgs(port: number, path: string, options: WrkOptions): string[] {
   const headerArgs = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t1',
-      `-c${options.connections}`,
-      `-d${options.seconds}s`,
-      '--latency',
-      ...headerArgs,
-      `http://127.0.0.1:${port}${path}`,
-    ],
-    { encoding: 'utf8', timeout: (options.seconds + 30) * 1000 },
-  );
+  return [
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--latency',
+    ...headerArgs,
+    `http://127.0.0.1:${port}${path}`,
+  ];
+}
+
+function parseWrk(out: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -140,6 +143,24 @@ export function wrk(
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const errors = /Socket errors:.*$/m.exec(out)?.[0] ?? '';
   return { rps, requests, p50, p99, non2xx, errors };
+}
+
+/** `wrk -t1 -c<connections> -d<seconds>s --latency` against 127.0.0.1:<port><path>. */
+export function wrk(port: number, path: string, options: WrkOptions): WrkResult {
+  const out = execFileSync('wrk', wrkArgs(port, path, options), {
+    encoding: 'utf8',
+    timeout: (options.seconds + 30) * 1000,
+  });
+  return parseWrk(out);
+}
+
+/** The same, without blocking (several wrk runs at once). */
+export async function wrkAsync(port: number, path: string, options: WrkOptions): Promise<WrkResult> {
+  const { stdout } = await execFileAsync('wrk', wrkArgs(port, path, options), {
+    encoding: 'utf8',
+    timeout: (options.seconds + 30) * 1000,
+  });
+  return parseWrk(stdout);
 }
 
 /** A decK file: one service, `count` routes, and `plugins` on every route. */
@@ -170,6 +191,8 @@ export interface PluginVariant {
   name: string;
   /** The largest share of the plugin-free req/s the variant may cost (issue 6). */
   budget: number;
+  /** The most CPU µs per request the plugin path may add (issue 6, for a ~30 µs plugin-free path). */
+  budgetUs?: number;
   /** Plugins on every route. */
   plugins: object[];
   /** Global plugins. */
@@ -181,6 +204,7 @@ export const PLUGIN_VARIANTS: readonly PluginVariant[] = [
   {
     name: 'key-auth + rate-limiting (local)',
     budget: 0.15,
+    budgetUs: 4,
     plugins: [
       { name: 'key-auth' },
       { name: 'rate-limiting', config: { hour: 1_000_000_000, policy: 'local' } },
@@ -189,6 +213,7 @@ export const PLUGIN_VARIANTS: readonly PluginVariant[] = [
   {
     name: 'rate-limiting (redis)',
     budget: 0.3,
+    budgetUs: 9,
     plugins: [
       {
         name: 'rate-limiting',
@@ -196,7 +221,26 @@ export const PLUGIN_VARIANTS: readonly PluginVariant[] = [
       },
     ],
   },
-  { name: 'prometheus', budget: 0.15, plugins: [], global: [{ name: 'prometheus' }] },
+  { name: 'prometheus', budget: 0.15, budgetUs: 4, plugins: [], global: [{ name: 'prometheus' }] },
+];
+
+/**
+ * Measured beside those by the CPU benchmarks: prometheus with its metric families on (its default config
+ * records nothing per request, so a data plane with it takes the plugin-free path).
+ */
+export const EXTRA_PLUGIN_VARIANTS: readonly PluginVariant[] = [
+  {
+    name: 'prometheus (all metrics)',
+    budget: 0.15,
+    budgetUs: 4,
+    plugins: [],
+    global: [
+      {
+        name: 'prometheus',
+        config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true },
+      },
+    ],
+  },
 ];
 
 /** The configuration of a variant: 10 routes with its plugins. */

@@ -1,13 +1,15 @@
 // Benchmark: what each plugin variant of bench/proxy costs in data plane CPU per request. Real data planes
 // (plugin-free and one per variant) proxy to a 100-byte nginx upstream under wrk; the data plane's CPU time
-// (/proc/<pid>/stat, every thread) over a run divided by the responses wrk counted gives µs per request, which
-// load from other processes on the machine changes far less than req/s does. Each variant runs right beside a
-// plugin-free run, and its cost is the median of those pairs' differences. Both user + system time and user
-// time alone are reported: most of the system time is socket reads and writes, the same work with or without
-// plugins but the noisiest part on a shared machine, so the plugins' own cost shows best in user time.
-// Usage: npm run bench:plugin-cost [-- --duration 3 --rounds 5 --connections 50 --only prometheus --control
+// (/proc/<pid>/stat, every thread) over a run divided by the responses wrk counted gives µs per request. Each
+// variant runs right beside a plugin-free run and its cost is the median of those pairs' differences, user +
+// system and user alone. Load from other processes moves CPU per request less than req/s, but on a shared
+// machine still by tens of percent from one run to the next: many short rounds and --control (the spread
+// between two identical plugin-free data planes) tell how far to trust a difference. For the plugin path's
+// own work without sockets, precisely, see bench/proxy/plugin-path.ts.
+// Usage: npm run bench:plugin-cost [-- --duration 1 --rounds 15 --connections 50 --only prometheus --control
 //        --compare <checkout> --profile <dir>]
 //   --control          a second plugin-free data plane measured as a variant: the noise floor of the machine
+//   --together         run each variant and its plugin-free data plane at the same time, not one after the other
 //   --compare <dir>    also run every data plane from another checkout (built), e.g. main, measured in the same
 //                      rounds, and print both builds' costs side by side
 //   --profile <dir>    run the data planes under node --cpu-prof; the profiles are written to <dir>
@@ -19,6 +21,7 @@ import { genCert } from '../../src/core/pki/gen-cert.js';
 import {
   API_KEY,
   BIN,
+  EXTRA_PLUGIN_VARIANTS,
   PLUGIN_VARIANTS,
   cpuTimes,
   ensureTools,
@@ -27,20 +30,20 @@ import {
   startUpstream,
   stopAll,
   variantConfig,
-  wrk,
-  type PluginVariant,
+  wrkAsync,
   type ServedProxy,
 } from './harness.js';
 import type { ChildProcess } from 'node:child_process';
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     /** Substring of the variant names to measure (the plugin-free data plane always runs). */
     only: { type: 'string' },
     control: { type: 'boolean', default: false },
+    together: { type: 'boolean', default: false },
     compare: { type: 'string' },
     profile: { type: 'string' },
   },
@@ -48,28 +51,6 @@ const { values } = parseArgs({
 const DURATION = Number(values.duration);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
-
-/** Per-request budgets of the plugin path's own CPU (issue 6, for a ~30 µs plugin-free path). */
-const BUDGET_US: Record<string, number> = {
-  'key-auth + rate-limiting (local)': 4,
-  'rate-limiting (redis)': 9,
-  prometheus: 4,
-};
-
-/** Beside the bench/proxy variants: prometheus with every metric family on (its default records none). */
-const EXTRA_VARIANTS: readonly PluginVariant[] = [
-  {
-    name: 'prometheus (all metrics)',
-    budget: 0.15,
-    plugins: [],
-    global: [
-      {
-        name: 'prometheus',
-        config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true },
-      },
-    ],
-  },
-];
 
 interface Sample {
   /** User + system CPU µs per response. */
@@ -83,6 +64,7 @@ interface Sample {
 /** One data plane and what was measured on it. */
 interface Target {
   name: string;
+  budgetUs?: number;
   proxy: ServedProxy;
   samples: Sample[];
   /** Against the plugin-free data plane of the same build, run beside it. */
@@ -101,19 +83,22 @@ interface Build {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
 
-async function measure(target: Target, seconds: number): Promise<Sample> {
-  const pid = target.proxy.child.pid!;
-  const before = await cpuTimes(pid);
-  const run = wrk(target.proxy.port, '/r5', {
-    seconds,
-    connections: CONNECTIONS,
-    headers: { apikey: API_KEY },
+/** wrk on each target at the same time; each one's CPU per response over that run. */
+async function measure(targets: readonly Target[], seconds: number): Promise<Sample[]> {
+  const before = await Promise.all(targets.map((t) => cpuTimes(t.proxy.child.pid!)));
+  const runs = await Promise.all(
+    targets.map((t) =>
+      wrkAsync(t.proxy.port, '/r5', { seconds, connections: CONNECTIONS, headers: { apikey: API_KEY } }),
+    ),
+  );
+  const after = await Promise.all(targets.map((t) => cpuTimes(t.proxy.child.pid!)));
+  return targets.map((t, i) => {
+    const run = runs[i]!;
+    t.served += run.requests;
+    const user = after[i]!.user - before[i]!.user;
+    const total = user + after[i]!.system - before[i]!.system;
+    return { total: total / run.requests, user: user / run.requests, rps: run.rps, non2xx: run.non2xx };
   });
-  const after = await cpuTimes(pid);
-  target.served += run.requests;
-  const user = after.user - before.user;
-  const total = user + after.system - before.system;
-  return { total: total / run.requests, user: user / run.requests, rps: run.rps, non2xx: run.non2xx };
 }
 
 function printBuild(build: Build): void {
@@ -136,7 +121,7 @@ function printBuild(build: Build): void {
     `| plugin-free | ${cell(of(build.base, 'total'))} | | ${cell(of(build.base, 'user'))} | | | ${rps(build.base)}${non2xx(build.base)} |`,
   );
   for (const t of build.variants) {
-    const budget = BUDGET_US[t.name];
+    const budget = t.budgetUs;
     console.log(
       `| ${t.name} | ${cell(of(t, 'total'))} | ${cost(
         t.diffs.map((d) => d.total),
@@ -165,7 +150,7 @@ async function main(): Promise<void> {
     });
     if (profileDir) await mkdir(profileDir, { recursive: true });
 
-    const chosen = [...PLUGIN_VARIANTS, ...EXTRA_VARIANTS].filter(
+    const chosen = [...PLUGIN_VARIANTS, ...EXTRA_PLUGIN_VARIANTS].filter(
       (v) => values.only === undefined || v.name.includes(values.only),
     );
     const checkouts = [{ label: 'this checkout', bin: BIN, tag: '' }];
@@ -175,21 +160,30 @@ async function main(): Promise<void> {
     }
     const builds: Build[] = [];
     for (const checkout of checkouts) {
-      const start = async (name: string, doc: Record<string, unknown>): Promise<Target> => {
+      const start = async (
+        name: string,
+        doc: Record<string, unknown>,
+        budgetUs?: number,
+      ): Promise<Target> => {
         const file = checkout.tag + name.replace(/\W+/g, '-');
         const options = profileDir
-          ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${file}.cpuprofile`]
+          ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${profileDir}`,
+              `--cpu-prof-name=${file}.cpuprofile`,
+              '--cpu-prof-interval=250',
+            ]
           : [];
         const proxy = await startProxy(dir, file, doc, '/r5', { apikey: API_KEY }, options, checkout.bin);
         children.push(proxy.child);
-        return { name, proxy, samples: [], diffs: [], served: 0 };
+        return { name, budgetUs, proxy, samples: [], diffs: [], served: 0 };
       };
       const base = await start('plugin-free', routesConfig(10, upstream.port));
       const variants: Target[] = [];
       if (values.control)
         variants.push(await start('plugin-free (control)', routesConfig(10, upstream.port)));
       for (const variant of chosen)
-        variants.push(await start(variant.name, variantConfig(variant, upstream.port)));
+        variants.push(await start(variant.name, variantConfig(variant, upstream.port), variant.budgetUs));
       builds.push({ label: checkout.label, base, variants });
     }
 
@@ -197,7 +191,7 @@ async function main(): Promise<void> {
       `wrk -t1 -c${CONNECTIONS} -d${DURATION}s per run, ${ROUNDS} rounds; data plane CPU (user + system) per response`,
     );
     // Warm-up (JIT, upstream pools, Redis connection) so the rounds measure steady state.
-    for (const build of builds) for (const t of [build.base, ...build.variants]) await measure(t, 2);
+    for (const build of builds) for (const t of [build.base, ...build.variants]) await measure([t], 2);
     // Each variant runs right beside its build's plugin-free data plane (which one runs first alternates by
     // round), and the builds of a variant one after the other, so load from other processes hits them alike.
     const count = builds[0]!.variants.length;
@@ -208,9 +202,15 @@ async function main(): Promise<void> {
         for (let b = 0; b < builds.length; b++) {
           const build = builds[(b + round) % builds.length]!;
           const variant = build.variants[index]!;
-          const pair: [Target, Target] = round % 2 === 0 ? [build.base, variant] : [variant, build.base];
-          const [first, second] = [await measure(pair[0], DURATION), await measure(pair[1], DURATION)];
-          const [a, v] = round % 2 === 0 ? [first, second] : [second, first];
+          let a: Sample;
+          let v: Sample;
+          if (!values.together) {
+            // One after the other, which one first alternating by round.
+            const first = round % 2 === 0 ? build.base : variant;
+            const [x] = await measure([first], DURATION);
+            const [y] = await measure([first === variant ? build.base : variant], DURATION);
+            [a, v] = first === variant ? [y!, x!] : [x!, y!];
+          } else [a, v] = (await measure([build.base, variant], DURATION)) as [Sample, Sample];
           build.base.samples.push(a);
           variant.samples.push(v);
           variant.diffs.push({ total: v.total - a.total, user: v.user - a.user });
