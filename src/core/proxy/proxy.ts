@@ -145,70 +145,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     return { match: match as RouteMatch & { service: NonNullable<RouteMatch['service']> } };
   };
 
-  /** A request some plugin applies to: rewrite and access, then forwarded (or answered), filtered, logged. */
-  const handleWithPlugins = (
-    rt: ProxyRuntime,
-    plugins: RoutePlugins,
-    req: IncomingMessage,
-    res: ServerResponse,
-    client: ClientView,
-    routed: Routed,
-    startedAt: number,
-  ): void | Promise<void> => {
-    const match = 'match' in routed ? routed.match : null;
-    const run = new RequestRun({
-      plan: rt.plugins,
-      plugins,
-      req,
-      client,
-      route: match?.route ?? null,
-      service: match?.service ?? null,
-      upstreamPath: match?.upstreamPath ?? client.path,
-      captures: match?.captures ?? null,
-      protocol: client.proto === 'https' ? PROTOCOL_HTTPS : PROTOCOL_HTTP,
-      log,
-      startedAt,
-    });
-    const own = () => forwarder.ownHeaders(startedAt, null);
-    // Each step continues synchronously unless a handler returned a promise.
-    const forward = (): void => {
-      if (run.stopped) return answerStopped(run, req, res, own);
-      forwarder.forward(
-        req,
-        res,
-        client,
-        match!,
-        match!.service,
-        rt.balancers.forHost(match!.service.host),
-        rt.upstreamTls,
-        startedAt,
-        run,
-      );
-    };
-    const afterAccess = (): void | Promise<void> => {
-      logWhenDone(run, res, log);
-      // A plugin that started reading the body without waiting for it: the body goes once it is all there.
-      if (!run.stopped && run.request.bodyTaken && run.request.body === null) {
-        return run.request.getBody().then(forward);
-      }
-      forward();
-    };
-    const afterRewrite = (): void | Promise<void> => {
-      if (match === null) {
-        // No route: Kong's answer, through the global plugins' header_filter and log.
-        run.collectWithoutAccess();
-        logWhenDone(run, res, log);
-        if (run.stopped) return answerStopped(run, req, res, own);
-        const { answer, location } = routed as Extract<Routed, { answer: KongAnswer }>;
-        answerThroughPlugins(run, req, res, answer, () => (location ? { ...own(), location } : own()));
-        return;
-      }
-      const access = run.access();
-      return access ? access.then(afterAccess) : afterAccess();
-    };
-    const rewriting = run.rewrite();
-    return rewriting ? rewriting.then(afterRewrite) : afterRewrite();
-  };
+  const flowContext: FlowContext = { forwarder, log };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
@@ -218,7 +155,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       const routed = route(rt, req, client);
       const plugins = 'answer' in routed ? rt.plugins.unrouted : rt.plugins.forRoute(routed.match.route.id);
       if (plugins !== null) {
-        const pending = handleWithPlugins(rt, plugins, req, res, client, routed, startedAt);
+        const pending = new PluginFlow(flowContext, rt, plugins, req, res, client, routed, startedAt).start();
         pending?.catch((err: unknown) => {
           log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
           forwarder.answer(req, res, startedAt, UNEXPECTED, null);
@@ -376,4 +313,99 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
       await pools.destroy();
     },
   };
+}
+
+/** What every request's PluginFlow shares. */
+interface FlowContext {
+  forwarder: Forwarder;
+  log: ProxyLog;
+}
+
+/**
+ * A request some plugin applies to: rewrite and access, then forwarded (or answered), filtered, logged. Its
+ * steps are methods, continued synchronously unless a handler returned a promise, so a request allocates
+ * this one object rather than a closure per step.
+ */
+class PluginFlow {
+  private readonly run: RequestRun;
+  private readonly match: Extract<Routed, { match: unknown }>['match'] | null;
+
+  constructor(
+    private readonly context: FlowContext,
+    private readonly rt: ProxyRuntime,
+    plugins: RoutePlugins,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly client: ClientView,
+    private readonly routed: Routed,
+    private readonly startedAt: number,
+  ) {
+    this.match = 'match' in routed ? routed.match : null;
+    const match = this.match;
+    this.run = new RequestRun({
+      plan: rt.plugins,
+      plugins,
+      req,
+      client,
+      route: match?.route ?? null,
+      service: match?.service ?? null,
+      upstreamPath: match?.upstreamPath ?? client.path,
+      captures: match?.captures ?? null,
+      protocol: client.proto === 'https' ? PROTOCOL_HTTPS : PROTOCOL_HTTP,
+      log: this.context.log,
+      startedAt,
+    });
+  }
+
+  start(): void | Promise<void> {
+    const rewriting = this.run.rewrite();
+    return rewriting ? rewriting.then(() => this.afterRewrite()) : this.afterRewrite();
+  }
+
+  /** The proxy's own headers for an answer it gives (made only on those paths). */
+  private own(): () => Record<string, string> {
+    return () => this.context.forwarder.ownHeaders(this.startedAt, null);
+  }
+
+  private afterRewrite(): void | Promise<void> {
+    const { run, req, res } = this;
+    if (this.match === null) {
+      // No route: Kong's answer, through the global plugins' header_filter and log.
+      run.collectWithoutAccess();
+      logWhenDone(run, res, this.context.log);
+      const own = this.own();
+      if (run.stopped) return answerStopped(run, req, res, own);
+      const { answer, location } = this.routed as Extract<Routed, { answer: KongAnswer }>;
+      answerThroughPlugins(run, req, res, answer, () => (location ? { ...own(), location } : own()));
+      return;
+    }
+    const access = run.access();
+    return access ? access.then(() => this.afterAccess()) : this.afterAccess();
+  }
+
+  private afterAccess(): void | Promise<void> {
+    const run = this.run;
+    logWhenDone(run, this.res, this.context.log);
+    // A plugin that started reading the body without waiting for it: the body goes once it is all there.
+    if (!run.stopped && run.request.bodyTaken && run.request.body === null) {
+      return run.request.getBody().then(() => this.forward());
+    }
+    this.forward();
+  }
+
+  private forward(): void {
+    const { run, req, res, match } = this;
+    if (run.stopped) return answerStopped(run, req, res, this.own());
+    this.context.forwarder.forward(
+      req,
+      res,
+      this.client,
+      match!,
+      match!.service,
+      this.rt.balancers.forHost(match!.service.host),
+      this.rt.upstreamTls,
+      this.startedAt,
+      run,
+    );
+  }
 }
