@@ -203,12 +203,11 @@ export function applyHeaderChanges(
   list: string[],
   changes: ReadonlyMap<string, string | string[] | undefined>,
 ): { list: string[]; host: string | null } {
+  const changed = [...changes.keys()];
   const out: string[] = [];
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
-    const lower = lowerHeaderName(name);
-    if (lower !== 'host' && changes.has(lower)) continue;
-    out.push(name, list[i + 1]!);
+    if (!isChanged(name, changed)) out.push(name, list[i + 1]!);
   }
   let host: string | null = null;
   for (const [name, value] of changes) {
@@ -221,4 +220,16 @@ export function applyHeaderChanges(
     else out.push(name, value);
   }
   return { list: out, host };
+}
+
+/**
+ * Whether a header of the list is one of the changed (lowercase) names; Host stays (its override is applied
+ * apart). Names are compared by length first, so most headers are passed over without being lowercased.
+ */
+function isChanged(name: string, changed: readonly string[]): boolean {
+  for (const lower of changed) {
+    if (lower.length !== name.length || lower === 'host') continue;
+    if (lower === name || lower === name.toLowerCase()) return true;
+  }
+  return false;
 }

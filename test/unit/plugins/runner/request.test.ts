@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { RequestView } from '../../../../src/core/plugins/runner/request.js';
+import { RequestView, applyHeaderChanges } from '../../../../src/core/plugins/runner/request.js';
 import type { ClientView } from '../../../../src/core/proxy/headers.js';
 
 function view(headers: Record<string, string>): RequestView {
@@ -44,5 +44,65 @@ describe('request view header changes', () => {
     const v = view({});
     v.removeHeader('X-Forwarded-For');
     assert.deepEqual([...v.headerChanges!], [['x-forwarded-for', undefined]]);
+  });
+});
+
+describe('applying header changes to the upstream request', () => {
+  const list = [
+    'Host',
+    'example.com',
+    'User-Agent',
+    'wrk',
+    'X-Consumer-ID',
+    'forged',
+    'x-forwarded-for',
+    '10.0.0.1',
+  ];
+
+  it('replaces and removes headers whatever case the client used, and appends new ones', () => {
+    const changes = new Map<string, string | string[] | undefined>([
+      ['x-consumer-id', 'c-1'],
+      ['user-agent', undefined],
+      ['x-consumer-username', 'alice'],
+    ]);
+    assert.deepEqual(applyHeaderChanges(list, changes), {
+      list: [
+        'Host',
+        'example.com',
+        'x-forwarded-for',
+        '10.0.0.1',
+        'x-consumer-id',
+        'c-1',
+        'x-consumer-username',
+        'alice',
+      ],
+      host: null,
+    });
+  });
+
+  it('sends a list value as repeated headers', () => {
+    const changes = new Map([['x-tag', ['a', 'b']]]);
+    assert.deepEqual(applyHeaderChanges(['Accept', '*/*'], changes).list, [
+      'Accept',
+      '*/*',
+      'x-tag',
+      'a',
+      'x-tag',
+      'b',
+    ]);
+  });
+
+  it('keeps Host in its place and hands back the value a plugin set', () => {
+    const changes = new Map([['host', 'upstream.example']]);
+    assert.deepEqual(applyHeaderChanges(list, changes), { list, host: 'upstream.example' });
+  });
+
+  it('leaves a same-length header of another name alone', () => {
+    // 'x-consumer-id' and 'X-Request-Ids' have the same length.
+    const changes = new Map([['x-consumer-id', undefined]]);
+    assert.deepEqual(applyHeaderChanges(['X-Request-Ids', '1', 'X-CONSUMER-ID', 'f'], changes).list, [
+      'X-Request-Ids',
+      '1',
+    ]);
   });
 });
