@@ -197,17 +197,21 @@ export class RequestView implements PluginRequest {
 
 /**
  * Applies header changes to undici's flat `[name, value, …]` list: changed names are removed, then set ones
- * appended (a list value as repeated headers). Returns the Host override, if a plugin set one.
+ * appended (a list value as repeated headers). Returns the Host override, if a plugin set one. The list itself
+ * is extended (not copied) when no header of it is replaced or removed: the caller's list is its own.
  */
 export function applyHeaderChanges(
   list: string[],
   changes: ReadonlyMap<string, string | string[] | undefined>,
 ): { list: string[]; host: string | null } {
   const changed = [...changes.keys()];
-  const out: string[] = [];
+  let out = list;
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
-    if (!isChanged(name, changed)) out.push(name, list[i + 1]!);
+    if (isChanged(name, changed)) {
+      // The first header to go: the ones before it are kept in a copy, which the rest go on into.
+      if (out === list) out = list.slice(0, i);
+    } else if (out !== list) out.push(name, list[i + 1]!);
   }
   let host: string | null = null;
   for (const [name, value] of changes) {

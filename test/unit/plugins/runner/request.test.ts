@@ -80,6 +80,13 @@ describe('applying header changes to the upstream request', () => {
     });
   });
 
+  it('extends the list itself when no header of it is replaced or removed', () => {
+    const own = ['Accept', '*/*'];
+    const applied = applyHeaderChanges(own, new Map([['x-consumer-id', 'c-1']]));
+    assert.equal(applied.list, own);
+    assert.deepEqual(own, ['Accept', '*/*', 'x-consumer-id', 'c-1']);
+  });
+
   it('sends a list value as repeated headers', () => {
     const changes = new Map([['x-tag', ['a', 'b']]]);
     assert.deepEqual(applyHeaderChanges(['Accept', '*/*'], changes).list, [
