@@ -10,7 +10,7 @@
 // with or without plugins, save the bytes the plugins' headers add. Other load only ever slows a round down,
 // so each target's fastest round is its figure (the median is shown beside it).
 // Usage: node --import tsx bench/proxy/plugin-path.ts [--requests 30000 --rounds 15 --only redis]
-import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { BUNDLED_HANDLERS } from '../../src/core/plugins/handlers.js';
 import { PROTOCOL_HTTP, buildPluginPlan, type PluginPlan } from '../../src/core/plugins/runner/plan.js';
 import { applyHeaderChanges } from '../../src/core/plugins/runner/request.js';
 import { RequestRun } from '../../src/core/plugins/runner/run.js';
-import { clientView } from '../../src/core/proxy/headers.js';
+import { clientView, headerObject } from '../../src/core/proxy/headers.js';
 import { logWhenDone } from '../../src/core/proxy/plugin-response.js';
 import { trustedIps } from '../../src/core/proxy/trusted-ips.js';
 import type { DeclarativeConfig, RouteEntity, ServiceEntity } from '../../src/core/proxy/types.js';
@@ -92,14 +92,19 @@ const UPSTREAM_HEADERS = [
   '127.0.0.1',
 ];
 
-/** The upstream's response head as undici hands it over (nginx `return 200`). */
-const upstreamHead = (): OutgoingHttpHeaders => ({
-  server: 'nginx',
-  date: 'Thu, 26 Nov 2026 12:00:00 GMT',
-  'content-type': 'application/octet-stream',
-  'content-length': String(body.length),
-  via: '1.1 hybrid/0.1.0',
-});
+/** The upstream's response head (nginx `return 200`) as forward.ts has it: a lowercased flat list. */
+const upstreamHead = (): string[] => [
+  'server',
+  'nginx',
+  'date',
+  'Thu, 26 Nov 2026 12:00:00 GMT',
+  'content-type',
+  'application/octet-stream',
+  'content-length',
+  String(body.length),
+  'via',
+  '1.1 hybrid/0.1.0',
+];
 
 interface Target {
   name: string;
@@ -123,7 +128,8 @@ function respond(run: RequestRun, req: IncomingMessage, res: ServerResponse, soc
   run.upstreamSentAt = performance.now();
   run.upstreamAddress = '127.0.0.1:9';
   run.upstreamHeadAt = performance.now();
-  const head = upstreamHead();
+  // The plugins see the head as an object.
+  const head = headerObject(upstreamHead());
   if (!run.filtersBody) void run.headerFilter(200, head, false);
   res.assignSocket(socket);
   res.writeHead(run.response.status, run.response.headers);
