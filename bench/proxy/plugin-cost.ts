@@ -1,15 +1,16 @@
 // Benchmark: what each plugin variant of bench/proxy costs in data plane CPU per request. Real data planes
 // (plugin-free and one per variant) proxy to a 100-byte nginx upstream under wrk; the data plane's CPU time
 // (/proc/<pid>/stat, every thread) over a run divided by the responses wrk counted gives µs per request. Each
-// variant runs right beside a plugin-free run and its cost is the median of those pairs' differences, user +
-// system and user alone. Load from other processes moves CPU per request less than req/s, but on a shared
-// machine still by tens of percent from one run to the next: many short rounds and --control (the spread
-// between two identical plugin-free data planes) tell how far to trust a difference. For the plugin path's
-// own work without sockets, precisely, see bench/proxy/plugin-path.ts.
+// variant runs right beside a plugin-free run, each measured run after a warm-up run. Load from other processes
+// moves CPU per request less than req/s, but on a shared machine still by tens of percent from one run to the
+// next, and only ever upwards: a data plane's fastest run is its figure, and a variant's cost its fastest run
+// over the plugin-free one's (the median of the pairs' differences is printed beside it). Many short rounds
+// give each data plane quiet runs; --control (two identical plugin-free data planes) shows what is left of
+// the noise. For the plugin path's own work without sockets, steadier still, see plugin-path.ts.
 // Usage: npm run bench:plugin-cost [-- --duration 1 --rounds 15 --connections 50 --only prometheus --control
 //        --compare <checkout> --profile <dir>]
 //   --control          a second plugin-free data plane measured as a variant: the noise floor of the machine
-//   --together         run each variant and its plugin-free data plane at the same time, not one after the other
+//   --warm <s>         unmeasured load on a data plane right before each of its measured runs (default 1)
 //   --compare <dir>    also run every data plane from another checkout (built), e.g. main, measured in the same
 //                      rounds, and print both builds' costs side by side
 //   --profile <dir>    run the data planes under node --cpu-prof; the profiles are written to <dir>
@@ -30,7 +31,7 @@ import {
   startUpstream,
   stopAll,
   variantConfig,
-  wrkAsync,
+  wrk,
   type ServedProxy,
 } from './harness.js';
 import type { ChildProcess } from 'node:child_process';
@@ -43,7 +44,7 @@ const { values } = parseArgs({
     /** Substring of the variant names to measure (the plugin-free data plane always runs). */
     only: { type: 'string' },
     control: { type: 'boolean', default: false },
-    together: { type: 'boolean', default: false },
+    warm: { type: 'string', default: '1' },
     compare: { type: 'string' },
     profile: { type: 'string' },
   },
@@ -51,6 +52,8 @@ const { values } = parseArgs({
 const DURATION = Number(values.duration);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
+/** Seconds of unmeasured load right before each measured run. */
+const WARM = Number(values.warm);
 
 interface Sample {
   /** User + system CPU µs per response. */
@@ -81,24 +84,38 @@ interface Build {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
 
-/** wrk on each target at the same time; each one's CPU per response over that run. */
-async function measure(targets: readonly Target[], seconds: number): Promise<Sample[]> {
-  const before = await Promise.all(targets.map((t) => cpuTimes(t.proxy.child.pid!)));
-  const runs = await Promise.all(
-    targets.map((t) =>
-      wrkAsync(t.proxy.port, '/r5', { seconds, connections: CONNECTIONS, headers: { apikey: API_KEY } }),
-    ),
-  );
-  const after = await Promise.all(targets.map((t) => cpuTimes(t.proxy.child.pid!)));
-  return targets.map((t, i) => {
-    const run = runs[i]!;
-    t.served += run.requests;
-    const user = after[i]!.user - before[i]!.user;
-    const total = user + after[i]!.system - before[i]!.system;
-    return { total: total / run.requests, user: user / run.requests, rps: run.rps, non2xx: run.non2xx };
+/** wrk on a target; its CPU per response over that run. */
+async function measure(target: Target, seconds: number): Promise<Sample> {
+  const pid = target.proxy.child.pid!;
+  const before = await cpuTimes(pid);
+  const run = wrk(target.proxy.port, '/r5', {
+    seconds,
+    connections: CONNECTIONS,
+    headers: { apikey: API_KEY },
   });
+  const after = await cpuTimes(pid);
+  target.served += run.requests;
+  const user = after.user - before.user;
+  const total = user + after.system - before.system;
+  return { total: total / run.requests, user: user / run.requests, rps: run.rps, non2xx: run.non2xx };
+}
+
+/** A target's fastest run (other load only ever adds CPU to a run), user + system and user. */
+const fastest = (t: Target) => ({
+  total: Math.min(...t.samples.map((s) => s.total)),
+  user: Math.min(...t.samples.map((s) => s.user)),
+});
+
+/** A variant's cost: its fastest run over the plugin-free one's, and the median of its pairs' differences. */
+function costOf(t: Target, base: Target) {
+  const [v, a] = [fastest(t), fastest(base)];
+  return {
+    total: v.total - a.total,
+    user: v.user - a.user,
+    pairedTotal: median(t.diffs.map((d) => d.total)),
+    pairedUser: median(t.diffs.map((d) => d.user)),
+  };
 }
 
 function printBuild(build: Build): void {
@@ -107,29 +124,29 @@ function printBuild(build: Build): void {
     const n = t.samples.reduce((sum, s) => sum + s.non2xx, 0);
     return n > 0 ? ` (${n} non-2xx)` : '';
   };
-  const of = (t: Target, key: keyof Sample) => t.samples.map((s) => s[key]);
-  const base = { total: median(of(build.base, 'total')), user: median(of(build.base, 'user')) };
-  console.log(`\n${build.label}: µs of data plane CPU per request, median of the rounds (range)`);
+  const us = (n: number) => n.toFixed(1);
   console.log(
-    '| data plane | user + system | cost over plugin-free | user | cost over plugin-free | budget | req/s |',
+    `\n${build.label}: µs of data plane CPU per request, user + system / user. Other load only ever adds CPU ` +
+      "to a run, so a data plane's fastest run is its figure; the median run and the median of the pairs' " +
+      'differences are beside it.',
+  );
+  console.log(
+    '| data plane | fastest run | cost over plugin-free | median run | median of pair differences | budget | req/s |',
   );
   console.log('|---|---|---|---|---|---|---|');
-  const cell = (xs: number[]) => `${median(xs).toFixed(1)} (${range(xs)})`;
-  const cost = (xs: number[], baseUs: number) =>
-    `${median(xs).toFixed(1)} (${range(xs)}) ${((median(xs) / baseUs) * 100).toFixed(0)} %`;
-  console.log(
-    `| plugin-free | ${cell(of(build.base, 'total'))} | | ${cell(of(build.base, 'user'))} | | | ${rps(build.base)}${non2xx(build.base)} |`,
-  );
-  for (const t of build.variants) {
-    const budget = t.budgetUs;
+  for (const t of [build.base, ...build.variants]) {
+    const f = fastest(t);
+    const mid = `${us(median(t.samples.map((s) => s.total)))} / ${us(median(t.samples.map((s) => s.user)))}`;
+    let cost = '';
+    let paired = '';
+    if (t !== build.base) {
+      const c = costOf(t, build.base);
+      cost = `${us(c.total)} / ${us(c.user)}`;
+      paired = `${us(c.pairedTotal)} / ${us(c.pairedUser)}`;
+    }
+    const budget = t.budgetUs === undefined ? '' : `≤ ${t.budgetUs}`;
     console.log(
-      `| ${t.name} | ${cell(of(t, 'total'))} | ${cost(
-        t.diffs.map((d) => d.total),
-        base.total,
-      )} | ${cell(of(t, 'user'))} | ${cost(
-        t.diffs.map((d) => d.user),
-        base.user,
-      )} | ${budget === undefined ? '' : `≤ ${budget}`} | ${rps(t)}${non2xx(t)} |`,
+      `| ${t.name} | ${us(f.total)} / ${us(f.user)} | ${cost} | ${mid} | ${paired} | ${budget} | ${rps(t)}${non2xx(t)} |`,
     );
   }
 }
@@ -188,12 +205,18 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `wrk -t1 -c${CONNECTIONS} -d${DURATION}s per run, ${ROUNDS} rounds; data plane CPU (user + system) per response`,
+      `wrk -t1 -c${CONNECTIONS} -d${DURATION}s per run after ${WARM}s of warm-up, ${ROUNDS} rounds; data plane CPU per response`,
     );
     // Warm-up (JIT, upstream pools, Redis connection) so the rounds measure steady state.
-    for (const build of builds) for (const t of [build.base, ...build.variants]) await measure([t], 2);
-    // Each variant runs right beside its build's plugin-free data plane (which one runs first alternates by
-    // round), and the builds of a variant one after the other, so load from other processes hits them alike.
+    for (const build of builds) for (const t of [build.base, ...build.variants]) await measure(t, 2);
+    // Each variant runs right beside its build's plugin-free data plane (which of the two first alternates by
+    // round, the builds of a variant one after the other), so load from other processes hits both runs of a pair
+    // alike; each measured run comes right after a warm-up run of its own data plane, so neither has idled (an
+    // idle V8 shrinks its heap, and the CPU caches go to other processes).
+    const warmed = async (target: Target): Promise<Sample> => {
+      await measure(target, WARM);
+      return measure(target, DURATION);
+    };
     const count = builds[0]!.variants.length;
     for (let round = 0; round < ROUNDS; round++) {
       const line: string[] = [];
@@ -204,13 +227,13 @@ async function main(): Promise<void> {
           const variant = build.variants[index]!;
           let a: Sample;
           let v: Sample;
-          if (!values.together) {
-            // One after the other, which one first alternating by round.
-            const first = round % 2 === 0 ? build.base : variant;
-            const [x] = await measure([first], DURATION);
-            const [y] = await measure([first === variant ? build.base : variant], DURATION);
-            [a, v] = first === variant ? [y!, x!] : [x!, y!];
-          } else [a, v] = (await measure([build.base, variant], DURATION)) as [Sample, Sample];
+          if (round % 2 === 0) {
+            a = await warmed(build.base);
+            v = await warmed(variant);
+          } else {
+            v = await warmed(variant);
+            a = await warmed(build.base);
+          }
           build.base.samples.push(a);
           variant.samples.push(v);
           variant.diffs.push({ total: v.total - a.total, user: v.user - a.user });
@@ -220,17 +243,21 @@ async function main(): Promise<void> {
           );
         }
       }
-      console.log(`round ${round + 1} (µs total/user, variant vs plugin-free): ${line.join('; ')}`);
+      console.log(`round ${round + 1} (µs user + system / user, variant vs plugin-free): ${line.join('; ')}`);
     }
 
     for (const build of builds) printBuild(build);
     if (builds.length > 1) {
-      console.log(`\ncost over plugin-free, µs user + system / user: ${builds[1]!.label} → this checkout`);
-      const costs = (t: Target) =>
-        `${median(t.diffs.map((d) => d.total)).toFixed(1)} / ${median(t.diffs.map((d) => d.user)).toFixed(1)}`;
+      console.log(
+        `\ncost over plugin-free (fastest runs), µs user + system / user: ${builds[1]!.label} → this checkout`,
+      );
+      const costs = (t: Target, base: Target) => {
+        const c = costOf(t, base);
+        return `${c.total.toFixed(1)} / ${c.user.toFixed(1)}`;
+      };
       for (let i = 0; i < count; i++) {
         const [now, then] = [builds[0]!.variants[i]!, builds[1]!.variants[i]!];
-        console.log(`  ${now.name}: ${costs(then)} → ${costs(now)}`);
+        console.log(`  ${now.name}: ${costs(then, builds[1]!.base)} → ${costs(now, builds[0]!.base)}`);
       }
     }
     if (profileDir) {

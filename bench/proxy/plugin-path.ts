@@ -9,7 +9,7 @@
 // (bench/proxy/plugin-cost.ts measures that); what this leaves out (sockets, undici, the router) is the same
 // with or without plugins, save the bytes the plugins' headers add. Other load only ever slows a round down,
 // so each target's fastest round is its figure (the median is shown beside it).
-// Usage: node --import tsx bench/proxy/plugin-path.ts [--requests 30000 --rounds 15 --only redis]
+// Usage: npm run bench:plugin-path [-- --requests 30000 --rounds 15 --only redis]
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
