@@ -13,6 +13,7 @@ import { openConfigCache } from '../../src/core/dataplane/config-cache.js';
 import { freePort } from '../../src/core/http/free-port.js';
 import { genCert } from '../../src/core/pki/gen-cert.js';
 import { largeConfig } from '../../test/integration/dataplane/large-config.js';
+import { lonelyDataPlaneConf } from './harness.js';
 
 const BIN = new URL('../../bin/run.js', import.meta.url).pathname;
 const ROUTES = Number(process.argv[2] ?? 10_000);
@@ -51,18 +52,7 @@ try {
     await cache.close();
     const proxyPort = await freePort();
     const conf = join(dir, `dp-${round}.conf`);
-    await writeFile(
-      conf,
-      [
-        'role = data_plane',
-        'database = off',
-        'cluster_cert = cluster.crt',
-        'cluster_cert_key = cluster.key',
-        `cluster_control_plane = 127.0.0.1:${await freePort()}`,
-        `proxy_listen = 127.0.0.1:${proxyPort}`,
-        '',
-      ].join('\n'),
-    );
+    await writeFile(conf, await lonelyDataPlaneConf(proxyPort));
 
     const started = performance.now();
     const node = spawn(process.execPath, [BIN, 'start', '-c', conf, '-p', prefix, '--foreground'], {

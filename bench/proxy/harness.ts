@@ -250,6 +250,23 @@ export function variantConfig(variant: PluginVariant, upstreamPort: number): Rec
   return doc;
 }
 
+/**
+ * kong.conf of a benchmark data plane (cluster.crt/key in its working directory) whose control plane never
+ * answers, so it serves what it starts with; `extra` lines are appended.
+ */
+export async function lonelyDataPlaneConf(proxyPort: number, extra: string[] = []): Promise<string> {
+  return [
+    'role = data_plane',
+    'database = off',
+    'cluster_cert = cluster.crt',
+    'cluster_cert_key = cluster.key',
+    `cluster_control_plane = 127.0.0.1:${await freePort()}`,
+    `proxy_listen = 127.0.0.1:${proxyPort}`,
+    ...extra,
+    '',
+  ].join('\n');
+}
+
 export interface ServedProxy {
   child: ChildProcess;
   port: number;
@@ -277,19 +294,11 @@ export async function startProxy(
   const conf = join(dir, `${name}.conf`);
   await writeFile(
     conf,
-    [
-      'role = data_plane',
-      'database = off',
-      'cluster_cert = cluster.crt',
-      'cluster_cert_key = cluster.key',
-      // No control plane answers: the node serves its declarative_config.
-      `cluster_control_plane = 127.0.0.1:${await freePort()}`,
-      `proxy_listen = 127.0.0.1:${port}`,
+    await lonelyDataPlaneConf(port, [
       `declarative_config = ${file}`,
       'data_plane_config_cache_mode = off',
       'log_level = crit',
-      '',
-    ].join('\n'),
+    ]),
   );
   const started = performance.now();
   const child = spawn(
