@@ -1,4 +1,5 @@
-// A plugin's config as the control plane stores it: validated by the plugin's schema, defaults filled.
+// Plugins as tests give them: a config validated by the plugin's schema (as the control plane stores it), and
+// plugin entities of a declarative configuration.
 import { validate } from '../../src/core/schema/schema.js';
 import type { PluginSchema } from '../../src/core/plugins/plugin-schema.js';
 
@@ -9,4 +10,18 @@ export function pluginConfig<Config>(schema: PluginSchema, input: Record<string,
   );
   if (!result.ok) throw new Error(`invalid ${schema.name} config: ${JSON.stringify(result.errors)}`);
   return result.value as Config;
+}
+
+let nextId = 0;
+
+/** A plugin entity of a declarative configuration, each with its own id (in creation order). */
+export function pluginRow(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
+    name,
+    enabled: true,
+    protocols: ['http', 'https'],
+    config: {},
+    ...extra,
+  };
 }

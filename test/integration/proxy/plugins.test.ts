@@ -8,6 +8,7 @@ import { BUNDLED_HANDLERS } from '../../../src/core/plugins/handlers.js';
 import type { ProxyLog } from '../../../src/core/proxy/runtime.js';
 import type { DeclarativeConfig } from '../../../src/core/proxy/types.js';
 import { send, serviceConfig, proxySuite, type Echo, type TestProxy } from '../../helpers/proxy.js';
+import { pluginRow } from '../../helpers/plugin-config.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 type AnyDefinition = PluginDefinition<Record<string, unknown>>;
@@ -36,16 +37,6 @@ function recordingLog(): ProxyLog & { lines: string[] } {
   const push = (level: string) => (message: string) => lines.push(`${level} ${message}`);
   return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
 }
-
-let nextId = 0;
-const pluginRow = (name: string, extra: Record<string, unknown> = {}) => ({
-  id: `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
-  name,
-  enabled: true,
-  protocols: ['http', 'https'],
-  config: {},
-  ...extra,
-});
 
 describe('proxy: plugins', () => {
   const { upstream, startProxy } = proxySuite();

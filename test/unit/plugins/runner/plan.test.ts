@@ -12,6 +12,7 @@ import {
   type PluginPlan,
 } from '../../../../src/core/plugins/runner/plan.js';
 import type { DeclarativeConfig } from '../../../../src/core/proxy/types.js';
+import { pluginRow } from '../../../helpers/plugin-config.js';
 
 type AnyDefinition = PluginDefinition<Record<string, unknown>>;
 
@@ -36,15 +37,7 @@ const meter = definePlugin<Record<string, unknown>>({
   init: ({ config }) => (config.on ? { log() {}, close() {} } : { close() {} }),
 });
 
-let nextId = 0;
-const row = (name: string, extra: Record<string, unknown> = {}) => ({
-  id: `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
-  name,
-  enabled: true,
-  protocols: ['http', 'https'],
-  config: {},
-  ...extra,
-});
+const row = pluginRow;
 
 function config(
   plugins: Record<string, unknown>[],
