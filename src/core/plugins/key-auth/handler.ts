@@ -11,6 +11,7 @@ import {
 } from '../../http/multipart.js';
 import { PACKAGE_VERSION } from '../../version.js';
 import { schema } from './schema.js';
+import { jsonObject } from '../../http/json-object.js';
 
 export interface KeyAuthConfig {
   key_names: string[];
@@ -51,15 +52,9 @@ async function readBody(ctx: Ctx): Promise<Body> {
   if (isMultipart) return readMultipart(ctx, contentType, await ctx.request.getBody());
   const raw = (await ctx.request.getBody()).toString('utf8');
   if (isForm) return { kind: 'form', params: new URLSearchParams(raw) };
-  try {
-    const value: unknown = JSON.parse(raw);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? { kind: 'json', value: value as Record<string, unknown> }
-      : null;
-  } catch {
-    ctx.log.info('Cannot process request body: invalid JSON');
-    return null;
-  }
+  const value = jsonObject(raw);
+  if (value === 'invalid') ctx.log.info('Cannot process request body: invalid JSON');
+  return typeof value === 'object' ? { kind: 'json', value } : null;
 }
 
 function readMultipart(ctx: Ctx, contentType: string, raw: Buffer): Body {

@@ -1,6 +1,7 @@
 // request-transformer's rules as pure functions over headers, arguments and JSON objects (Kong's access.lua).
 import { renamePart, textPart, type MultipartPart } from '../../http/multipart.js';
 import { appendValue, pairsOf } from './config-pairs.js';
+import { jsonObject } from '../../http/json-object.js';
 
 /** One operation's lists (`config.remove`, `config.rename`, …). */
 export interface TargetLists {
@@ -143,13 +144,8 @@ export function transformJsonBody(
   let members: Map<string, unknown>;
   if (body.length === 0) members = new Map();
   else {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return null;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+    const parsed = jsonObject(body);
+    if (typeof parsed !== 'object') return null;
     members = new Map(Object.entries(parsed));
   }
   if (!applyOperations(conf, 'body', members, render, body.length > 0)) return null;

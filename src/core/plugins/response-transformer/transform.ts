@@ -2,6 +2,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { isJsonMediaType } from '../proxy-cache/media-type.js';
 import { appendValue, pairsOf } from '../request-transformer/config-pairs.js';
+import { jsonObject } from '../../http/json-object.js';
 
 type JsonType = 'boolean' | 'number' | 'string';
 
@@ -99,14 +100,9 @@ function jsonValue(
  * decides presence for replace and add: an absent member or `false` is missing, `null` is present.
  */
 export function transformJsonBody(conf: ResponseTransformerConfig, body: string): string | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const members = new Map(Object.entries(parsed as Record<string, unknown>));
+  const parsed = jsonObject(body);
+  if (typeof parsed !== 'object') return null;
+  const members = new Map(Object.entries(parsed));
   const truthy = (name: string): boolean => {
     const v = members.get(name);
     return v !== undefined && v !== false;
