@@ -30,11 +30,14 @@ export async function bindListeners(
   listeners: readonly Listener[],
   handler: RequestHandler,
   tls?: TlsOptions,
+  /** Called with each server before it listens. */
+  prepare?: (listener: Listener, server: Server | Http2SecureServer) => void,
 ): Promise<BoundServer[]> {
   const bound: BoundServer[] = [];
   try {
     for (const listener of listeners) {
       const server = makeServer(listener, handler, tls);
+      prepare?.(listener, server);
       const port = await listen(server, listener, name);
       bound.push({ listener, port, server });
     }

@@ -1,7 +1,7 @@
 // The answers the proxy gives itself (no route, no service, upstream failures), with Kong's statuses and bodies.
-import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
+import type { ClientResponse } from './types.js';
 
 /** Kong's messages, word for word: clients and dashboards match on them. */
 export const KONG_MESSAGES = {
@@ -66,7 +66,7 @@ export function answerParts(
 /** Sends an answer on a response whose head is not yet sent; `extra` carries Server / latency headers. */
 export function sendAnswer(
   req: { resume(): unknown },
-  res: ServerResponse,
+  res: Pick<ClientResponse, 'writeHead' | 'end'>,
   answer: KongAnswer,
   extra?: Record<string, string>,
 ): void {

@@ -24,13 +24,15 @@ import {
 import type {
   AttemptOutcome,
   Balancer,
+  ClientRequest,
+  ClientResponse,
   BalancerPick,
   BalancerRequest,
   RouteMatch,
   ServiceEntity,
 } from './types.js';
 import { newRequestId } from './request-id.js';
-import type { UpstreamExchange } from './upstream-client.js';
+import type { ResponseSink, UpstreamExchange } from './upstream-client.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import type { UpstreamTlsSet } from './upstream-tls.js';
 import { applyHeaderChanges } from '../plugins/runner/request.js';
@@ -146,8 +148,8 @@ class ProxiedRequest implements TargetChoice, UpstreamExchange {
 
   constructor(
     readonly forwarder: Forwarder,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
     readonly client: ClientView,
     readonly match: RouteMatch,
     readonly service: ServiceEntity,
@@ -180,7 +182,7 @@ class ProxiedRequest implements TargetChoice, UpstreamExchange {
   }
 
   // UpstreamExchange.
-  onResponseHead(statusCode: number, rawHeaders: string[]): Writable {
+  onResponseHead(statusCode: number, rawHeaders: string[]): ResponseSink {
     return this.forwarder.head(this, statusCode, rawHeaders);
   }
   onResponseEnd(err: (Error & { code?: string }) | null): void {
@@ -192,8 +194,8 @@ export class Forwarder {
   constructor(private readonly options: ForwarderOptions) {}
 
   forward(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ClientRequest,
+    res: ClientResponse,
     client: ClientView,
     match: RouteMatch,
     service: ServiceEntity,
@@ -207,8 +209,10 @@ export class Forwarder {
       this.options.log.warn(
         `service ${service.name ?? service.id}: protocol ${service.protocol} is not proxied over HTTP`,
       );
-      if (run) answerThroughPlugins(run, req, res, UNEXPECTED, () => this.ownHeaders(startedAt, null));
-      else this.answer(req, res, startedAt, UNEXPECTED, null);
+      if (run) {
+        const node = nodePair(req, res);
+        answerThroughPlugins(run, node.req, node.res, UNEXPECTED, () => this.ownHeaders(startedAt, null));
+      } else this.answer(req, res, startedAt, UNEXPECTED, null);
       return;
     }
     const target = run ? run.request.upstreamTarget : match.upstreamPath + client.search;
@@ -280,7 +284,7 @@ export class Forwarder {
     }
     if (!hasBody(p.req)) return;
     const limit = view.bodyLimit;
-    const req = p.req;
+    const req = nodePair(p.req, p.res).req;
     p.body = {
       async *[Symbol.asyncIterator]() {
         p.bodyStarted = true;
@@ -338,7 +342,7 @@ export class Forwarder {
   }
 
   /** The upstream's response head: Kong's headers added, written to the client; the body follows. */
-  head(p: ProxiedRequest, statusCode: number, rawHeaders: string[]): Writable {
+  head(p: ProxiedRequest, statusCode: number, rawHeaders: string[]): ResponseSink {
     const { policy } = this.options;
     p.responded = true;
     p.status = statusCode;
@@ -353,6 +357,7 @@ export class Forwarder {
     if (p.requestId !== null) list.push('x-kong-request-id', p.requestId);
     const run = p.run;
     if (run) {
+      const { req, res } = nodePair(p.req, p.res);
       const headers = headerObject(list);
       run.upstreamHeadAt = performance.now();
       const own = () => this.ownHeaders(p.startedAt, p.requestId);
@@ -360,15 +365,15 @@ export class Forwarder {
       // filtered head is written at once and the body streams to the client as on the plugin-free path.
       const filtering = run.filtersBody ? null : run.headerFilter(statusCode, headers, false);
       if (filtering === null || filtering !== undefined) {
-        return new FilteredResponse(run, p.req, p.res, statusCode, headers, own, filtering);
+        return new FilteredResponse(run, req, res, statusCode, headers, own, filtering);
       }
       if (run.failure !== null) {
         // The upstream's body is dropped: Kong's 500 instead.
-        answerThroughPlugins(run, p.req, p.res, UNEXPECTED, own);
+        answerThroughPlugins(run, req, res, UNEXPECTED, own);
         return new Writable({ write: (_chunk, _encoding, done) => done() });
       }
-      p.res.writeHead(run.response.status, run.response.headers);
-      return p.res;
+      res.writeHead(run.response.status, run.response.headers);
+      return res;
     }
     p.res.writeHead(statusCode, list);
     return p.res;
@@ -391,8 +396,9 @@ export class Forwarder {
       // The client's body passed a plugin's limit: its answer, then the connection closes (the rest of the
       // body is not read).
       p.pick?.done({ kind: 'tcp_failure' });
-      p.res.shouldKeepAlive = false;
-      answerStopped(p.run, p.req, p.res, () => this.ownHeaders(p.startedAt, p.requestId));
+      const { req, res } = nodePair(p.req, p.res);
+      res.shouldKeepAlive = false;
+      answerStopped(p.run, req, res, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
     }
     if (p.res.destroyed || p.req.socket.destroyed) {
@@ -425,7 +431,8 @@ export class Forwarder {
 
   private fail(p: ProxiedRequest, answer: KongAnswer): void {
     if (p.run && !p.res.headersSent) {
-      answerThroughPlugins(p.run, p.req, p.res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
+      const { req, res } = nodePair(p.req, p.res);
+      answerThroughPlugins(p.run, req, res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
     }
     this.answer(p.req, p.res, p.startedAt, answer, p.requestId);
@@ -433,8 +440,8 @@ export class Forwarder {
 
   /** One of the proxy's own answers, with Server / X-Kong-Response-Latency / X-Kong-Request-Id as configured. */
   answer(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ClientRequest,
+    res: ClientResponse,
     startedAt: number,
     answer: KongAnswer,
     requestId: string | null,
@@ -457,6 +464,14 @@ export class Forwarder {
     if (policy.requestId) extra['x-kong-request-id'] = requestId ?? newRequestId();
     return extra;
   }
+}
+
+/**
+ * A request with plugins as Node's objects: plugins run on Node's http server only (the plain listener hands
+ * such requests to it), and their code reads and writes IncomingMessage / ServerResponse.
+ */
+function nodePair(req: ClientRequest, res: ClientResponse): { req: IncomingMessage; res: ServerResponse } {
+  return { req: req as IncomingMessage, res: res as ServerResponse };
 }
 
 /** The state of a request across attempts that choosing a target needs. */
@@ -499,7 +514,7 @@ export function chooseTarget(
 }
 
 /** HTTP/1 requests carry a body only with Content-Length or Transfer-Encoding; HTTP/2 ones unless GET/HEAD. */
-export function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: Pick<ClientRequest, 'headers' | 'httpVersionMajor' | 'method'>): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return length !== '0';
   if (req.headers['transfer-encoding'] !== undefined) return true;

@@ -1,9 +1,10 @@
 // Header rules of the proxy: hop-by-hop stripping both ways, X-Forwarded-* / X-Real-IP / Via upstream, and
 // which of Kong's informational response headers the `headers` setting turns on.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { plainAddress, type TrustCheck } from './trusted-ips.js';
+import type { ClientRequest } from './types.js';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1, plus the legacy ones Kong drops). */
 const HOP_BY_HOP = new Set([
@@ -124,7 +125,10 @@ export interface ClientViewOptions {
   realIpHeader: string;
 }
 
-export function clientView(req: IncomingMessage, options: ClientViewOptions): ClientView {
+export function clientView(
+  req: Pick<ClientRequest, 'headers' | 'url' | 'socket'>,
+  options: ClientViewOptions,
+): ClientView {
   const socket = req.socket;
   const peerIp = plainAddress(socket.remoteAddress) ?? '';
   const listenerPort = socket.localPort ?? 0;
@@ -207,7 +211,7 @@ export interface UpstreamHeaderOptions {
  * client only when it is trusted.
  */
 export function upstreamRequestHeaders(
-  req: IncomingMessage,
+  req: Pick<ClientRequest, 'headers' | 'rawHeaders'>,
   client: ClientView,
   options: UpstreamHeaderOptions,
 ): string[] {

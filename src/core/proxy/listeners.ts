@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { TlsOptions } from 'node:tls';
 import type { Listener } from '../config/index.js';
 import { bindListeners, type BoundServer } from '../http/listen.js';
+import { servePlainRequests } from './plain-listener.js';
 import type { DataPlaneProxy } from './proxy.js';
 
 /** `defaultTls` is the certificate for names the configuration has none for (ssl_cert or the self-signed one). */
@@ -12,7 +13,10 @@ export async function bindProxyListeners(
   defaultTls?: TlsOptions,
 ): Promise<BoundServer[]> {
   const tls = defaultTls ? { ...defaultTls, SNICallback: proxy.sniCallback } : undefined;
-  const bound = await bindListeners('proxy', listeners, proxy.handle, tls);
+  const bound = await bindListeners('proxy', listeners, proxy.handle, tls, (listener, server) => {
+    // Plain HTTP/1.1 listeners parse their connections themselves (plain-listener.ts); TLS ones stay on Node's.
+    if (!listener.ssl) servePlainRequests(server as Server, proxy.handlePlain);
+  });
   for (const { server } of bound) (server as Server).on('upgrade', proxy.upgrade);
   return bound;
 }

@@ -31,7 +31,8 @@ import {
 } from './runtime.js';
 import { trustedIps } from './trusted-ips.js';
 import { UpstreamPools } from './upstream-pools.js';
-import type { DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
+import type { PlainRequest, PlainResponse } from './plain-listener.js';
+import type { ClientRequest, ClientResponse, DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
 import { tunnel } from './websocket.js';
 import type { PluginDefinition } from '../plugins/api.js';
 import { buildPluginPlan, PROTOCOL_HTTP, PROTOCOL_HTTPS, type RoutePlugins } from '../plugins/runner/plan.js';
@@ -71,6 +72,11 @@ export interface ProxyOptions {
 export interface DataPlaneProxy {
   /** The request handler for every proxy listener. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * The plain listener's handler (see plain-listener.ts): serves a request no plugin applies to; false, before
+   * anything is done, for one that plugins apply to (Node's server then serves it with `handle`).
+   */
+  handlePlain(req: PlainRequest, res: PlainResponse): boolean;
   /** The `upgrade` handler for HTTP/1.1 proxy listeners. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** TLS SNICallback for https proxy listeners: the configuration's certificate for the name, else the default. */
@@ -116,7 +122,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
   };
   let current: ProxyRuntime = emptyRuntime();
 
-  const route = (rt: ProxyRuntime, req: IncomingMessage, client: ClientView): Routed => {
+  const route = (rt: ProxyRuntime, req: ClientRequest, client: ClientView): Routed => {
     const request: RouteRequest = {
       method: req.method ?? 'GET',
       host: client.host,
@@ -162,19 +168,46 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         });
         return;
       }
-      if ('answer' in routed) {
-        const extra = forwarder.ownHeaders(startedAt, null);
-        if (routed.location) extra.location = routed.location;
-        sendAnswer(req, res, routed.answer, extra);
-        return;
-      }
-      const { match } = routed;
-      const balancer = rt.balancers.forHost(match.service.host);
-      forwarder.forward(req, res, client, match, match.service, balancer, rt.upstreamTls, startedAt);
+      withoutPlugins(rt, req, res, client, routed, startedAt);
     } catch (err) {
       log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       forwarder.answer(req, res, startedAt, UNEXPECTED, null);
     }
+  };
+
+  const withoutPlugins = (
+    rt: ProxyRuntime,
+    req: ClientRequest,
+    res: ClientResponse,
+    client: ClientView,
+    routed: Routed,
+    startedAt: number,
+  ): void => {
+    if ('answer' in routed) {
+      const extra = forwarder.ownHeaders(startedAt, null);
+      if (routed.location) extra.location = routed.location;
+      sendAnswer(req, res, routed.answer, extra);
+      return;
+    }
+    const { match } = routed;
+    const balancer = rt.balancers.forHost(match.service.host);
+    forwarder.forward(req, res, client, match, match.service, balancer, rt.upstreamTls, startedAt);
+  };
+
+  const handlePlain = (req: PlainRequest, res: PlainResponse): boolean => {
+    const startedAt = performance.now();
+    const rt = current;
+    try {
+      const client = clientView(req, viewOptions);
+      const routed = route(rt, req, client);
+      const plugins = 'answer' in routed ? rt.plugins.unrouted : rt.plugins.forRoute(routed.match.route.id);
+      if (plugins !== null) return false;
+      withoutPlugins(rt, req, res, client, routed, startedAt);
+    } catch (err) {
+      log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      forwarder.answer(req, res, startedAt, UNEXPECTED, null);
+    }
+    return true;
   };
 
   /** Rewrite and access for an upgrade request; resolves to the run when it may go on to the upstream. */
@@ -270,6 +303,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
 
   return {
     handle,
+    handlePlain,
     upgrade,
     sniCallback(servername, callback) {
       try {

@@ -1,6 +1,8 @@
 // The data plane's view of a configuration: entity shapes as the control plane exports them, and the
 // interfaces the router, the balancer and the proxy agree on.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ResponseSink } from './upstream-client.js';
 
 /** A foreign key as exported: `{ id }`. */
 export interface ForeignKey {
@@ -190,4 +192,27 @@ export interface Balancer {
   /** For `kong_upstream_target_health`: each target and its state. */
   health(): { target: BalancerTarget; state: 'healthy' | 'unhealthy' | 'dns_error' | 'healthchecks_off' }[];
   close(): void;
+}
+
+/**
+ * A client's request as the proxy's plugin-free path reads it: Node's IncomingMessage, or the plain listener's
+ * own (see plain-listener.ts).
+ */
+export interface ClientRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly httpVersionMajor: number;
+  readonly socket: Socket;
+  /** Lets the body go (read and dropped). */
+  resume(): unknown;
+  /** The body, chunk by chunk; returning early does not destroy the request. */
+  iterator(options: { destroyOnReturn: boolean }): AsyncIterator<Buffer>;
+}
+
+/** The response to a ClientRequest: Node's ServerResponse, or the plain listener's own. */
+export interface ClientResponse extends ResponseSink {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders | string[]): unknown;
 }

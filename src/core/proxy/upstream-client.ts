@@ -4,31 +4,23 @@
 // Why not undici or http.request: on this path both cost more than the whole rest of the data plane (undici's
 // Pool.stream ≈ 28 µs per request here, http.request more); a connection that knows it carries one proxied
 // request at a time needs neither a queue nor per-request streams. See docs/proxy.md (performance).
-import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Writable } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { HTTPParser, closeParserLater, type Llhttp } from '../http/llhttp.js';
 
-/** The llhttp binding as `_http_common` exports it (no types are published for it). */
-interface Llhttp {
-  initialize(type: number, resource: object, maxHeaderSize?: number, lenient?: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  close(): void;
-  [callback: number]: unknown;
+/**
+ * Where a response's body goes: Node's ServerResponse, a plugin filter, or the plain listener's response. The
+ * first chunk may come as a latin1 string (see flush), the rest as buffers.
+ */
+export interface ResponseSink {
+  readonly destroyed: boolean;
+  write(chunk: Buffer | string, encoding?: BufferEncoding): boolean;
+  end(chunk?: Buffer | string, encoding?: BufferEncoding): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  destroy(error?: Error): unknown;
 }
-interface LlhttpClass {
-  new (): Llhttp;
-  RESPONSE: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-}
-
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: LlhttpClass };
 
 /** What can go wrong talking to an upstream; transport errors keep the system's code (ECONNREFUSED, …). */
 export type UpstreamErrorCode =
@@ -92,7 +84,7 @@ export interface UpstreamRequest {
 /** Receives one exchange's response (the proxy's per-request object implements it: no closures per request). */
 export interface UpstreamExchange {
   /** The response head, with the raw `[name, value, …]` list as received; returns where the body goes. */
-  onResponseHead(statusCode: number, rawHeaders: string[]): Writable;
+  onResponseHead(statusCode: number, rawHeaders: string[]): ResponseSink;
   /**
    * The exchange is over: null when the response was delivered whole. After a head, an error means the body
    * was cut and its writable destroyed.
@@ -235,7 +227,7 @@ class Connection {
   // The exchange in progress (all reset by start()).
   private exchange: UpstreamExchange | null = null;
   private request: UpstreamRequest | null = null;
-  private out: Writable | null = null;
+  private out: ResponseSink | null = null;
   private pending: Buffer[] = [];
   private keepAlive = false;
   private informational = false;
@@ -366,7 +358,7 @@ class Connection {
     if (this.timer !== null) clearTimeout(this.timer);
     this.pool.forget(this);
     // The parser's native memory is freed only by close(), once no execute() is on the stack (as Node's client).
-    setImmediate(closeParser, this.parser);
+    closeParserLater(this.parser);
     // A body pump waiting for a drain that can't come now goes on, finds its exchange over and lets the
     // client's body go (its iterator returned) instead of holding it forever.
     this.onDrain();
@@ -743,10 +735,6 @@ export function certificateRefusal(
     `upstream SSL certificate verify error: ${err.message} (${err.code ?? String(socket.authorizationError)})`,
     { cause: err },
   );
-}
-
-function closeParser(parser: Llhttp): void {
-  parser.close();
 }
 
 function deferEnd(exchange: UpstreamExchange, err: UpstreamError): void {
