@@ -401,6 +401,7 @@ class PlainConnection {
     socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onError);
+    socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     sweep.connections.add(this);
   }
@@ -526,6 +527,7 @@ class PlainConnection {
     socket.removeListener('data', this.onData);
     socket.removeListener('drain', this.onDrain);
     socket.removeListener('error', this.onError);
+    socket.removeListener('end', this.onEnd);
     socket.removeListener('close', this.onClose);
     socket.resume();
     socket.unshift(held.length === 1 ? held[0]! : Buffer.concat(held));
@@ -550,6 +552,18 @@ class PlainConnection {
     // 'close' follows, which ends what is in flight.
   };
 
+  /**
+   * The client ended its side: as Node's server (without httpAllowHalfOpen), what is in flight is abandoned and
+   * the connection closes.
+   */
+  private readonly onEnd = (): void => {
+    if (this.reading !== null || this.responding !== null) this.socket.destroy();
+    else {
+      this.socket.end();
+      this.finish();
+    }
+  };
+
   private readonly onClose = (): void => {
     const req = this.reading;
     const res = this.responding;
@@ -568,22 +582,23 @@ class PlainConnection {
     closeParserLater(this.parser);
   }
 
-  /** Once a second: the idle, head and body timeouts. */
+  /** Once a second: the idle, head and body timeouts (never early, up to a second late). */
   check(tick: number): void {
     const req = this.reading;
     if (this.responding === null && req === null) {
       if (this.inHead) {
         // A head that takes longer than headersTimeout (slowloris): 408, as Node's server answers.
-        if ((tick - this.headSince) * 1000 >= this.options.headersTimeoutMs) {
+        if ((tick - this.headSince - 1) * 1000 >= this.options.headersTimeoutMs) {
           if (this.socket.writable) {
             this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n', 'latin1');
           } else this.socket.destroy();
           this.finish();
         }
-      } else if (this.closing || (tick - this.since) * 1000 >= this.options.keepAliveTimeoutMs) this.close();
+      } else if (this.closing || (tick - this.since - 1) * 1000 >= this.options.keepAliveTimeoutMs)
+        this.close();
       return;
     }
-    if (req !== null && !req.full && (tick - this.since) * 1000 >= this.options.bodyTimeoutMs) {
+    if (req !== null && !req.full && (tick - this.since - 1) * 1000 >= this.options.bodyTimeoutMs) {
       // No body bytes for client_body_timeout: the request is dropped with its connection (nginx's 408 is only
       // logged, as its client is not listening either); the upstream exchange ends with the body's failure.
       req.abort(new Error('the client sent no body data in time'));

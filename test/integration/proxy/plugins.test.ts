@@ -2,7 +2,7 @@
 // and log still running, a throwing plugin failing one request only, consumer-scoped plugins after
 // authentication, and a zero-plugin configuration keeping the plain path.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { definePlugin, type PluginDefinition, type PluginLogRecord } from '../../../src/core/plugins/api.js';
 import { BUNDLED_HANDLERS } from '../../../src/core/plugins/handlers.js';
 import type { ProxyLog } from '../../../src/core/proxy/runtime.js';
@@ -359,6 +359,64 @@ describe('proxy: plugins', () => {
       req.end();
     });
     assert.equal(status, 401);
+  });
+
+  it('one keep-alive connection: plugin-free requests, then a route with a plugin, then both again', async () => {
+    // The plain listener serves plugin-free requests itself and hands the connection to Node's server at the
+    // first request plugins apply to; every request after it is still routed and the plugin still runs.
+    const calls: string[] = [];
+    proxy = await startProxy({
+      plugins: new Map([['mark', tracer('mark', 10, calls)]]),
+      config: serviceConfig(
+        { host: '127.0.0.1', port: upstream.port },
+        [{ paths: ['/open'] }, { paths: ['/guarded'] }],
+        { plugins: [pluginRow('mark', { route: { id: 'route-2' } })] },
+      ),
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; reused: boolean; echo: Echo }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: proxy.port, path, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              reused: req.reusedSocket,
+              echo: JSON.parse(Buffer.concat(chunks).toString()) as Echo,
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const replies = [];
+      for (const path of ['/open/1', '/open/2', '/guarded/3', '/open/4', '/guarded/5'])
+        replies.push(await get(path));
+      assert.deepEqual(
+        replies.map((r) => [r.status, r.echo.url, r.reused]),
+        [
+          [200, '/open/1', false],
+          [200, '/open/2', true],
+          [200, '/guarded/3', true],
+          [200, '/open/4', true],
+          [200, '/guarded/5', true],
+        ],
+      );
+      // Route-scoped, so no rewrite (as Kong): access, header_filter and log for each guarded request only.
+      await waitUntil(() => calls.length === 6, { timeoutMs: 5000 });
+      assert.deepEqual(calls, [
+        'mark:access',
+        'mark:header_filter',
+        'mark:log',
+        'mark:access',
+        'mark:header_filter',
+        'mark:log',
+      ]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a configuration without plugins serves as before', async () => {
