@@ -122,7 +122,7 @@ function finish(res: ServerResponse, socket: Socket): void {
 
 /** After access: as the proxy forwards (plugin changes applied), gets the head and answers. */
 function respond(run: RequestRun, req: IncomingMessage, res: ServerResponse, socket: Socket): void {
-  logWhenDone(run, res, quiet);
+  logWhenDone(run, req, res, quiet);
   void run.request.upstreamTarget;
   if (run.request.headerChanges) applyHeaderChanges(UPSTREAM_HEADERS.slice(), run.request.headerChanges);
   run.upstreamSentAt = performance.now();

@@ -1,6 +1,6 @@
 // Sends a routed request to its service (through the upstream's balancer, or to host:port), streams the
 // response back, and retries failed attempts on other targets as Kong does; failures get Kong's answers.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
@@ -209,10 +209,8 @@ export class Forwarder {
       this.options.log.warn(
         `service ${service.name ?? service.id}: protocol ${service.protocol} is not proxied over HTTP`,
       );
-      if (run) {
-        const node = nodePair(req, res);
-        answerThroughPlugins(run, node.req, node.res, UNEXPECTED, () => this.ownHeaders(startedAt, null));
-      } else this.answer(req, res, startedAt, UNEXPECTED, null);
+      if (run) answerThroughPlugins(run, req, res, UNEXPECTED, () => this.ownHeaders(startedAt, null));
+      else this.answer(req, res, startedAt, UNEXPECTED, null);
       return;
     }
     const target = run ? run.request.upstreamTarget : match.upstreamPath + client.search;
@@ -284,7 +282,7 @@ export class Forwarder {
     }
     if (!hasBody(p.req)) return;
     const limit = view.bodyLimit;
-    const req = nodePair(p.req, p.res).req;
+    const req = p.req;
     p.body = {
       async *[Symbol.asyncIterator]() {
         p.bodyStarted = true;
@@ -357,7 +355,7 @@ export class Forwarder {
     if (p.requestId !== null) list.push('x-kong-request-id', p.requestId);
     const run = p.run;
     if (run) {
-      const { req, res } = nodePair(p.req, p.res);
+      const { req, res } = p;
       const headers = headerObject(list);
       run.upstreamHeadAt = performance.now();
       const own = () => this.ownHeaders(p.startedAt, p.requestId);
@@ -396,7 +394,7 @@ export class Forwarder {
       // The client's body passed a plugin's limit: its answer, then the connection closes (the rest of the
       // body is not read).
       p.pick?.done({ kind: 'tcp_failure' });
-      const { req, res } = nodePair(p.req, p.res);
+      const { req, res } = p;
       res.shouldKeepAlive = false;
       answerStopped(p.run, req, res, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
@@ -431,7 +429,7 @@ export class Forwarder {
 
   private fail(p: ProxiedRequest, answer: KongAnswer): void {
     if (p.run && !p.res.headersSent) {
-      const { req, res } = nodePair(p.req, p.res);
+      const { req, res } = p;
       answerThroughPlugins(p.run, req, res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
     }
@@ -464,14 +462,6 @@ export class Forwarder {
     if (policy.requestId) extra['x-kong-request-id'] = requestId ?? newRequestId();
     return extra;
   }
-}
-
-/**
- * A request with plugins as Node's objects: plugins run on Node's http server only (the plain listener hands
- * such requests to it), and their code reads and writes IncomingMessage / ServerResponse.
- */
-function nodePair(req: ClientRequest, res: ClientResponse): { req: IncomingMessage; res: ServerResponse } {
-  return { req: req as IncomingMessage, res: res as ServerResponse };
 }
 
 /** The state of a request across attempts that choosing a target needs. */

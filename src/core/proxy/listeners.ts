@@ -15,7 +15,7 @@ export async function bindProxyListeners(
   const tls = defaultTls ? { ...defaultTls, SNICallback: proxy.sniCallback } : undefined;
   const bound = await bindListeners('proxy', listeners, proxy.handle, tls, (listener, server) => {
     // Plain HTTP/1.1 listeners parse their connections themselves (plain-listener.ts); TLS ones stay on Node's.
-    if (!listener.ssl) servePlainRequests(server as Server, proxy.handlePlain);
+    if (!listener.ssl) servePlainRequests(server as Server, proxy.handle);
   });
   for (const { server } of bound) (server as Server).on('upgrade', proxy.upgrade);
   return bound;

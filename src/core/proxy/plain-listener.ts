@@ -1,18 +1,15 @@
 // The plain-HTTP proxy listener's own HTTP/1.1 server: connections are parsed with Node's llhttp binding and
-// plugin-free requests are served without Node's per-request objects (IncomingMessage, ServerResponse), which
-// cost more than the rest of the proxy path together. A request this server does not serve itself (plugins on
-// its route, an upgrade, Expect, HTTP/1.0) hands its connection, from that request on, to Node's http server
-// bound to the same listener, which then serves it as before. See docs/proxy.md (performance).
+// requests are served without Node's per-request objects (IncomingMessage, ServerResponse), which cost more
+// than the rest of the proxy path together. PlainRequest and PlainResponse are what the proxy and the plugins
+// use of those objects. A request this server leaves to Node (an upgrade, `Expect`, HTTP/1.0) hands over its
+// connection, from that request on, to Node's http server bound to the same listener. See docs/proxy.md.
 import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { HTTPParser, METHODS, STOP_AFTER_HEAD, closeParserLater, type Llhttp } from '../http/llhttp.js';
-import type { ResponseSink } from './upstream-client.js';
+import type { ClientResponse } from './types.js';
 
-/**
- * Serves one request without Node's server; returns false, before doing anything, when the request needs it
- * (then Node's server gets the connection and serves this request with its `request` handler).
- */
-export type PlainHandler = (req: PlainRequest, res: PlainResponse) => boolean;
+/** Serves one request (the same handler Node's server has for the requests it gets). */
+export type PlainHandler = (req: PlainRequest, res: PlainResponse) => void;
 
 export interface PlainListenerOptions {
   /** How long an idle keep-alive connection stays open (Node's keepAliveTimeout). */
@@ -83,7 +80,7 @@ function httpDate(): string {
 }
 
 /** A request on the plain listener: the part of IncomingMessage the proxy's plugin-free path reads. */
-export class PlainRequest implements AsyncIterator<Buffer> {
+export class PlainRequest implements AsyncIterableIterator<Buffer> {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor = 1;
   readonly headers: IncomingHttpHeaders;
@@ -116,7 +113,11 @@ export class PlainRequest implements AsyncIterator<Buffer> {
   }
 
   /** The body, chunk by chunk (once); returning early lets the rest go. */
-  iterator(_options?: { destroyOnReturn?: boolean }): AsyncIterator<Buffer> {
+  iterator(_options?: { destroyOnReturn?: boolean }): AsyncIterableIterator<Buffer> {
+    return this;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     return this;
   }
 
@@ -184,22 +185,24 @@ export class PlainRequest implements AsyncIterator<Buffer> {
   }
 }
 
-/** The response to a PlainRequest: the part of ServerResponse the proxy's plugin-free path writes. */
-export class PlainResponse implements ResponseSink {
+/** The response to a PlainRequest: the part of ServerResponse the proxy and the plugins write. */
+export class PlainResponse implements ClientResponse {
   headersSent = false;
+  statusCode = 200;
   private head: string | null = null;
   private chunked = false;
   private bodyless: boolean;
   private ended = false;
   private aborted = false;
-  private closeListener: (() => void) | null = null;
+  private closeListeners: (() => void)[] | null = null;
+  private closeEmitted = false;
   private drainListener: (() => void) | null = null;
 
   constructor(
     private readonly connection: PlainConnection,
-    private readonly socket: Socket,
+    readonly socket: Socket,
     /** Whether the connection stays open after this response (the client's wish, unless the server closes). */
-    public keepAlive: boolean,
+    public shouldKeepAlive: boolean,
     method: string,
   ) {
     this.bodyless = method === 'HEAD';
@@ -217,6 +220,7 @@ export class PlainResponse implements ResponseSink {
   writeHead(status: number, headers: OutgoingHttpHeaders | readonly string[]): this {
     if (this.headersSent) throw new Error('the response head was already written');
     this.headersSent = true;
+    this.statusCode = status;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let length = false;
     let date = false;
@@ -243,8 +247,8 @@ export class PlainResponse implements ResponseSink {
       head += 'Transfer-Encoding: chunked\r\n';
     }
     if (!date) head += `Date: ${httpDate()}\r\n`;
-    if (this.connection.closing) this.keepAlive = false;
-    head += this.keepAlive
+    if (this.connection.closing) this.shouldKeepAlive = false;
+    head += this.shouldKeepAlive
       ? 'Connection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n'
       : 'Connection: close\r\n\r\n';
     this.head = head;
@@ -263,6 +267,8 @@ export class PlainResponse implements ResponseSink {
     this.ended = true;
     if (!this.destroyed) this.send(chunk, encoding, true);
     this.connection.responseEnded(this);
+    // As ServerResponse: 'close' follows the end (after the current turn), for the log phase and the client.
+    if (this.closeListeners !== null) process.nextTick(() => this.emitClose());
     return this;
   }
 
@@ -273,15 +279,15 @@ export class PlainResponse implements ResponseSink {
     return this;
   }
 
+  /** 'close' (once the response is over, ended or cut) and 'drain' (one waiter at a time) are the events. */
   on(event: string, listener: () => void): this {
-    if (event === 'close') this.closeListener = listener;
+    if (event === 'close') (this.closeListeners ??= []).push(listener);
+    else if (event === 'drain') this.drainListener = listener;
     return this;
   }
 
   once(event: string, listener: () => void): this {
-    if (event === 'drain') this.drainListener = listener;
-    else if (event === 'close') this.closeListener = listener;
-    return this;
+    return this.on(event, listener);
   }
 
   /** The socket drained: a writer waiting for it goes on. */
@@ -295,9 +301,15 @@ export class PlainResponse implements ResponseSink {
   closed(): void {
     if (this.ended) return;
     this.aborted = true;
-    const listener = this.closeListener;
-    this.closeListener = null;
-    listener?.();
+    this.emitClose();
+  }
+
+  private emitClose(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    const listeners = this.closeListeners;
+    this.closeListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
   }
 
   /** Writes a piece of the body (with the head when it is still unwritten) in one socket write. */
@@ -444,7 +456,7 @@ class PlainConnection {
     this.partialUrl = '';
     const method = METHODS[methodIndex] ?? 'GET';
     if (this.responding !== null) return this.stopAfter('defer', method, target, major, minor, raw);
-    if (upgrade || major !== 1 || minor !== 1 || method === 'CONNECT' || this.closing) {
+    if (upgrade || major !== 1 || minor !== 1 || method === 'CONNECT') {
       return this.stopAfter('handoff', method, target, major, minor, raw);
     }
     const req = new PlainRequest(this, method, target, raw, this.socket);
@@ -452,11 +464,7 @@ class PlainConnection {
     const res = new PlainResponse(this, this.socket, shouldKeepAlive, method);
     this.reading = req;
     this.responding = res;
-    if (!this.handler(req, res)) {
-      this.reading = null;
-      this.responding = null;
-      return this.stopAfter('handoff', method, target, major, minor, raw);
-    }
+    this.handler(req, res);
     return 0;
   }
 
@@ -492,7 +500,7 @@ class PlainConnection {
     this.since = this.sweep.tick;
     // A body nobody read to its end is read and dropped, as Node's server does: the connection stays usable.
     this.reading?.discard();
-    if (!res.keepAlive || this.closing) {
+    if (!res.shouldKeepAlive || this.closing) {
       this.socket.end();
       this.finish();
       return;

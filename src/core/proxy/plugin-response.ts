@@ -1,23 +1,24 @@
 // Responses of requests plugins apply to: the head goes through header_filter before it is written, the body
 // through body_filter (buffered only then), and the log phase runs once the response is over.
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Writable } from 'node:stream';
 import type { PluginExit, RequestRun } from '../plugins/runner/run.js';
 import { UNEXPECTED, answerParts, sendAnswer, type KongAnswer } from './answers.js';
 import type { ProxyLog } from './runtime.js';
+import type { ClientRequest, ClientResponse } from './types.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Runs the log phase once the response is over (finished or cut), when a plugin that applies logs. */
-export function logWhenDone(run: RequestRun, res: ServerResponse, log: ProxyLog): void {
+export function logWhenDone(run: RequestRun, req: ClientRequest, res: ClientResponse, log: ProxyLog): void {
   if (!run.logs) return;
   // Kong's response size is nginx's bytes_sent, head included. On HTTP/1 the connection carries one response
   // at a time, so its byte count's growth is this response, whichever path wrote it (streamed straight from
   // the upstream, filtered, or an answer); an HTTP/2 connection is shared, there the body counted on its way is used.
-  const socket = res.req.httpVersionMajor === 1 ? res.socket : null;
+  const socket = req.httpVersionMajor === 1 ? res.socket : null;
   const sentBefore = socket ? socket.bytesWritten : 0;
   // 'close' comes once per response: a plain listener spares once()'s wrapper.
-  res.on('close', () => {
+  res.once('close', () => {
     if (socket) run.responseBytes = socket.bytesWritten - sentBefore;
     try {
       run.runLog(res.statusCode)?.catch((err: unknown) => log.error(`plugin log phase: ${String(err)}`));
@@ -54,8 +55,8 @@ export function exitParts(
  */
 export function respondThroughPlugins(
   run: RequestRun,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ClientRequest,
+  res: ClientResponse,
   status: number,
   headers: OutgoingHttpHeaders,
   body: Buffer | null,
@@ -84,8 +85,8 @@ export function respondThroughPlugins(
 /** Answers with one of Kong's own answers through the plugins. */
 export function answerThroughPlugins(
   run: RequestRun,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ClientRequest,
+  res: ClientResponse,
   answer: KongAnswer,
   own: () => Record<string, string>,
 ): void {
@@ -96,8 +97,8 @@ export function answerThroughPlugins(
 /** Answers a plugin's exit, or Kong's 500 when a plugin failed. */
 export function answerStopped(
   run: RequestRun,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ClientRequest,
+  res: ClientResponse,
   own: () => Record<string, string>,
 ): void {
   if (run.failure !== null || run.exit === null) {
@@ -108,7 +109,7 @@ export function answerStopped(
   respondThroughPlugins(run, req, res, status, headers, body, own);
 }
 
-function unexpected(req: IncomingMessage, res: ServerResponse, own: () => Record<string, string>): void {
+function unexpected(req: ClientRequest, res: ClientResponse, own: () => Record<string, string>): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -129,8 +130,8 @@ export class FilteredResponse extends Writable {
 
   constructor(
     private readonly run: RequestRun,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ClientRequest,
+    private readonly res: ClientResponse,
     status: number,
     headers: OutgoingHttpHeaders,
     private readonly own: () => Record<string, string>,

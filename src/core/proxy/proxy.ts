@@ -1,6 +1,6 @@
 // The data plane's proxy: routes each request on proxy_listen with the current configuration and forwards
 // it; a newly applied configuration replaces the current one atomically, requests in flight keep theirs.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
@@ -31,7 +31,6 @@ import {
 } from './runtime.js';
 import { trustedIps } from './trusted-ips.js';
 import { UpstreamPools } from './upstream-pools.js';
-import type { PlainRequest, PlainResponse } from './plain-listener.js';
 import type { ClientRequest, ClientResponse, DeclarativeConfig, RouteMatch, RouteRequest } from './types.js';
 import { tunnel } from './websocket.js';
 import type { PluginDefinition } from '../plugins/api.js';
@@ -70,13 +69,8 @@ export interface ProxyOptions {
 }
 
 export interface DataPlaneProxy {
-  /** The request handler for every proxy listener. */
-  handle(req: IncomingMessage, res: ServerResponse): void;
-  /**
-   * The plain listener's handler (see plain-listener.ts): serves a request no plugin applies to; false, before
-   * anything is done, for one that plugins apply to (Node's server then serves it with `handle`).
-   */
-  handlePlain(req: PlainRequest, res: PlainResponse): boolean;
+  /** The request handler for every proxy listener: Node's server's, and the plain listener's (plain-listener.ts). */
+  handle(req: ClientRequest, res: ClientResponse): void;
   /** The `upgrade` handler for HTTP/1.1 proxy listeners. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** TLS SNICallback for https proxy listeners: the configuration's certificate for the name, else the default. */
@@ -153,7 +147,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
 
   const flowContext: FlowContext = { forwarder, log };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = (req: ClientRequest, res: ClientResponse): void => {
     const startedAt = performance.now();
     const rt = current;
     try {
@@ -168,46 +162,19 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
         });
         return;
       }
-      withoutPlugins(rt, req, res, client, routed, startedAt);
+      if ('answer' in routed) {
+        const extra = forwarder.ownHeaders(startedAt, null);
+        if (routed.location) extra.location = routed.location;
+        sendAnswer(req, res, routed.answer, extra);
+        return;
+      }
+      const { match } = routed;
+      const balancer = rt.balancers.forHost(match.service.host);
+      forwarder.forward(req, res, client, match, match.service, balancer, rt.upstreamTls, startedAt);
     } catch (err) {
       log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       forwarder.answer(req, res, startedAt, UNEXPECTED, null);
     }
-  };
-
-  const withoutPlugins = (
-    rt: ProxyRuntime,
-    req: ClientRequest,
-    res: ClientResponse,
-    client: ClientView,
-    routed: Routed,
-    startedAt: number,
-  ): void => {
-    if ('answer' in routed) {
-      const extra = forwarder.ownHeaders(startedAt, null);
-      if (routed.location) extra.location = routed.location;
-      sendAnswer(req, res, routed.answer, extra);
-      return;
-    }
-    const { match } = routed;
-    const balancer = rt.balancers.forHost(match.service.host);
-    forwarder.forward(req, res, client, match, match.service, balancer, rt.upstreamTls, startedAt);
-  };
-
-  const handlePlain = (req: PlainRequest, res: PlainResponse): boolean => {
-    const startedAt = performance.now();
-    const rt = current;
-    try {
-      const client = clientView(req, viewOptions);
-      const routed = route(rt, req, client);
-      const plugins = 'answer' in routed ? rt.plugins.unrouted : rt.plugins.forRoute(routed.match.route.id);
-      if (plugins !== null) return false;
-      withoutPlugins(rt, req, res, client, routed, startedAt);
-    } catch (err) {
-      log.error(`proxying ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      forwarder.answer(req, res, startedAt, UNEXPECTED, null);
-    }
-    return true;
   };
 
   /** Rewrite and access for an upgrade request; resolves to the run when it may go on to the upstream. */
@@ -303,7 +270,6 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
 
   return {
     handle,
-    handlePlain,
     upgrade,
     sniCallback(servername, callback) {
       try {
@@ -368,8 +334,8 @@ class PluginFlow {
     private readonly context: FlowContext,
     private readonly rt: ProxyRuntime,
     plugins: RoutePlugins,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ClientRequest,
+    private readonly res: ClientResponse,
     private readonly client: ClientView,
     private readonly routed: Routed,
     private readonly startedAt: number,
@@ -406,7 +372,7 @@ class PluginFlow {
     if (this.match === null) {
       // No route: Kong's answer, through the global plugins' header_filter and log.
       run.collectWithoutAccess();
-      logWhenDone(run, res, this.context.log);
+      logWhenDone(run, req, res, this.context.log);
       const own = this.own();
       if (run.stopped) return answerStopped(run, req, res, own);
       const { answer, location } = this.routed as Extract<Routed, { answer: KongAnswer }>;
@@ -419,7 +385,7 @@ class PluginFlow {
 
   private afterAccess(): void | Promise<void> {
     const run = this.run;
-    logWhenDone(run, this.res, this.context.log);
+    logWhenDone(run, this.req, this.res, this.context.log);
     // A plugin that started reading the body without waiting for it: the body goes once it is all there.
     if (!run.stopped && run.request.bodyTaken && run.request.body === null) {
       return run.request.getBody().then(() => this.forward());

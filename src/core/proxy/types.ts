@@ -195,8 +195,8 @@ export interface Balancer {
 }
 
 /**
- * A client's request as the proxy's plugin-free path reads it: Node's IncomingMessage, or the plain listener's
- * own (see plain-listener.ts).
+ * A client's request as the proxy and the plugins read it: Node's IncomingMessage (TLS and HTTP/2 listeners,
+ * upgrades), or the plain listener's own (see plain-listener.ts).
  */
 export interface ClientRequest {
   readonly method?: string | undefined;
@@ -208,11 +208,18 @@ export interface ClientRequest {
   /** Lets the body go (read and dropped). */
   resume(): unknown;
   /** The body, chunk by chunk; returning early does not destroy the request. */
-  iterator(options: { destroyOnReturn: boolean }): AsyncIterator<Buffer>;
+  iterator(options: { destroyOnReturn: boolean }): AsyncIterableIterator<Buffer>;
 }
 
 /** The response to a ClientRequest: Node's ServerResponse, or the plain listener's own. */
 export interface ClientResponse extends ResponseSink {
   readonly headersSent: boolean;
+  /** The status written (200 until then). */
+  readonly statusCode: number;
+  /** Set false before the head to close the connection after this response. */
+  shouldKeepAlive: boolean;
+  readonly socket: Socket | null;
   writeHead(status: number, headers: OutgoingHttpHeaders | string[]): unknown;
+  /** 'close' once the response is over, whether it ended or was cut. */
+  once(event: 'close' | 'drain', listener: () => void): unknown;
 }

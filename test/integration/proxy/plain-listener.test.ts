@@ -111,8 +111,7 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
     bodyErrors: [],
   };
 
-  const handler = (req: PlainRequest, res: PlainResponse): boolean => {
-    if (req.url.startsWith('/node')) return false;
+  const handler = (req: PlainRequest, res: PlainResponse): void => {
     seen.plain.push(req);
     res.on('close', () => seen.closedEarly.push(req.url));
     const path = req.url;
@@ -145,7 +144,6 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
       res.writeHead(200, ['content-length', '5', 'x-path', path]);
       res.end('plain', 'latin1');
     }
-    return true;
   };
 
   const nodeHandler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
@@ -231,26 +229,28 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
     assert.deepEqual(headers, { host: 'a', 'x-tag': '1, 2', 'set-cookie': ['s1', 's2'], cookie: 'c1; c2' });
   });
 
-  it('answers pipelined requests in order, the plugin one (Node) last', async () => {
+  it('answers pipelined requests in order, an HTTP/1.0 one (Node) last', async () => {
     const c = client();
     c.send(
       'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n' +
         'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' +
-        'GET /node/x HTTP/1.1\r\nHost: x\r\n\r\n',
+        'GET /node/x HTTP/1.0\r\nHost: x\r\n\r\n',
     );
     const [slow, echo, node] = [await c.response(0), await c.response(1), await c.response(2)];
     assert.equal(slow.body.toString(), 'slow');
     assert.deepEqual(JSON.parse(echo.body.toString()), { bytes: 3, sha: sha(Buffer.from('abc')) });
     assert.equal(node.headers['x-served-by'], 'node');
-    assert.deepEqual(JSON.parse(node.body.toString()), { node: '/node/x', version: '1.1', bytes: 0 });
+    assert.deepEqual(JSON.parse(node.body.toString()), { node: '/node/x', version: '1.0', bytes: 0 });
   });
 
-  it('hands the connection to Node at a request it does not serve, with its body, and Node keeps it', async () => {
+  it('hands the connection to Node at a request it leaves to Node, with its body, and Node keeps it', async () => {
     const c = client();
     c.send('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.equal((await c.response(0)).body.toString(), 'plain');
     // The head and part of the body first, the rest of the body later: Node gets all of it.
-    c.send('POST /node/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234');
+    c.send(
+      'POST /node/upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n01234',
+    );
     c.write('56789');
     const handed = await c.response(1);
     assert.deepEqual(JSON.parse(handed.body.toString()), { node: '/node/upload', version: '1.1', bytes: 10 });

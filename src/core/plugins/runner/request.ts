@@ -1,10 +1,10 @@
 // The client's request as plugins see and change it: reads come from what arrived, changes are recorded and
 // applied to the upstream request by the proxy (headers, path, query, method, a buffered body).
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { proxyWritesRequestHeader, type ClientView } from '../../proxy/headers.js';
 import type { PluginRequest } from '../api.js';
-import type { RouteCaptures } from '../../proxy/types.js';
+import type { ClientRequest, RouteCaptures } from '../../proxy/types.js';
 import { lowerHeaderName } from './header-names.js';
 
 /** A cap on a streamed body and the answer given when it is passed. */
@@ -40,7 +40,7 @@ export class RequestView implements PluginRequest {
   private connectionInfo: ConnectionInfo | null = null;
 
   constructor(
-    private readonly req: IncomingMessage,
+    private readonly req: ClientRequest,
     private readonly client: ClientView,
     /** The router's upstream path (the request path when no route matched). */
     private readonly upstreamPath: string,

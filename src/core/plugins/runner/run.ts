@@ -1,9 +1,9 @@
 // One request through the plugins: the phases in Kong's order, each plugin's context, exits and failures.
 // Handlers may be synchronous or return promises; a phase only becomes asynchronous when a handler is.
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ClientView } from '../../proxy/headers.js';
-import type { RouteEntity, ServiceEntity, RouteCaptures } from '../../proxy/types.js';
+import type { ClientRequest, RouteEntity, ServiceEntity, RouteCaptures } from '../../proxy/types.js';
 import type {
   ConsumerEntity,
   CredentialEntity,
@@ -69,7 +69,7 @@ export class ResponseView implements PluginResponse {
 export interface RequestRunInput {
   plan: PluginPlan;
   plugins: RoutePlugins;
-  req: IncomingMessage;
+  req: ClientRequest;
   client: ClientView;
   route: RouteEntity | null;
   service: ServiceEntity | null;
