@@ -1,7 +1,10 @@
 // The node runtime through the CLI: start (daemon and foreground), stop, quit, restart, health, reload.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { isAlive } from '../../src/core/process/pid-file.js';
@@ -89,6 +92,37 @@ describe('node runtime (start / stop / quit / restart / health / reload)', funct
       readFileSync(join(prefix, 'logs', 'error.log'), 'utf8'),
       /\[notice\] \d+#0: listening: proxy/,
     );
+  });
+
+  it('/status counts the open client connections of every listener (plain, TLS, its own)', async () => {
+    assert.equal((await runCli(['start', '-c', conf, '-p', prefix], { cwd: dir })).exitCode, 0);
+    const active = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpGet(
+          { host: '127.0.0.1', port: ports.status, path: '/status', agent: false },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () =>
+              resolve(
+                (JSON.parse(body) as { server: { connections_active: number } }).server.connections_active,
+              ),
+            );
+          },
+        );
+        req.on('error', reject);
+      });
+    const opened = [
+      netConnect(ports.proxy, '127.0.0.1'),
+      netConnect(ports.proxy, '127.0.0.1'),
+      tlsConnect({ port: ports.proxySsl, host: '127.0.0.1', rejectUnauthorized: false }),
+    ];
+    for (const socket of opened) socket.on('error', () => {});
+    await waitUntil(async () => (await active()) === 4, {
+      message: 'three client connections and the status one',
+    });
+    for (const socket of opened) socket.destroy();
+    await waitUntil(async () => (await active()) === 1, { message: 'only the status connection' });
   });
 
   it('refuses to start twice in one prefix, and the first node keeps running', async () => {

@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { Listener } from '../config/index.js';
 import { HybridError } from '../errors.js';
@@ -89,6 +89,20 @@ function listen(server: Server | Http2SecureServer, listener: Listener, name: st
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** Counts the client connections open on servers, each from its accept to its close. */
+export class ConnectionCount {
+  open = 0;
+
+  watch(bound: readonly BoundServer[]): void {
+    for (const { server } of bound) {
+      (server as NetServer).on('connection', (socket: Socket) => {
+        this.open++;
+        socket.once('close', () => this.open--);
+      });
+    }
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { startClusterClient, type ClusterClient } from '../cluster/data-plane.js
 import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
 import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
-import { bindListeners, closeServers } from '../http/listen.js';
+import { bindListeners, closeServers, ConnectionCount } from '../http/listen.js';
 import { loadPlugins } from '../plugins/handlers.js';
 import { nodeTrust } from '../pki/index.js';
 import { certificateExpiry, dataPlaneExposition, upstreamHealth } from '../plugins/prometheus/exporter.js';
@@ -60,11 +60,15 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
         served = null;
       }
     }
-    record('proxy', await bindProxyListeners(proxy, config.proxy_listen, tls));
+    // connections_active of /status: every listener's open client connections (the status request's too).
+    const connections = new ConnectionCount();
+    const proxyServers = await bindProxyListeners(proxy, config.proxy_listen, tls);
+    connections.watch(proxyServers);
+    record('proxy', proxyServers);
     if (config.status_listen.length > 0) {
       const handler = statusHandler({
         configHash,
-        activeConnections: () => 0,
+        activeConnections: () => connections.open,
         metrics: () =>
           dataPlaneExposition({
             nodeId: ctx.nodeId,
@@ -81,7 +85,9 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       const statusTls = config.status_listen.some((l) => l.ssl)
         ? await defaultTlsFor(ctx, 'status')
         : undefined;
-      record('status', await bindListeners('status', config.status_listen, handler, statusTls));
+      const statusServers = await bindListeners('status', config.status_listen, handler, statusTls);
+      connections.watch(statusServers);
+      record('status', statusServers);
     }
     cluster = startClusterClient({
       config,
