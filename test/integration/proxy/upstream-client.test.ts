@@ -18,6 +18,7 @@ import {
 import { UpstreamTls } from '../../../src/core/proxy/upstream-tls.js';
 import { caAndLeafPem, type CaAndLeafPem } from '../../helpers/openssl-pki.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
+import { silentListener } from '../../helpers/silent-listener.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 type EndError = (Error & { code?: string }) | null;
@@ -1279,6 +1280,20 @@ describe('proxy: upstream client', function () {
       assert.equal(rec.error?.code, 'ECONNREFUSED');
       assert.equal(rec.heads, 0);
       assert.equal(pool.connectionCount, 0);
+    });
+
+    it('fails with UPSTREAM_CONNECT_TIMEOUT when a TCP connect gets no answer', async () => {
+      const silent = await silentListener();
+      try {
+        const pool = poolFor(silent.port, {}, { connectTimeoutMs: 300 });
+        const rec = await exchange(pool, request());
+        assert.equal(rec.error?.code, 'UPSTREAM_CONNECT_TIMEOUT');
+        const elapsed = rec.endAt - rec.sentAt;
+        assert.ok(elapsed >= 299 && elapsed < 1000, `timed out after ${elapsed.toFixed(0)} ms`);
+        assert.equal(pool.connectionCount, 0);
+      } finally {
+        silent.close();
+      }
     });
 
     it('fails with UPSTREAM_CONNECT_TIMEOUT when the TLS handshake never completes', async () => {
