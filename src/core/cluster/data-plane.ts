@@ -171,8 +171,9 @@ export function startClusterClient(options: ClusterClientOptions): ClusterClient
     connected: () => isOpen,
     updateCertificates: (next) => {
       assertUsableCertificates(next, 'dp');
-      const { cluster_cert, cluster_cert_key, cluster_ca_cert } = next;
-      active = { ...active, cluster_cert, cluster_cert_key, cluster_ca_cert };
+      const { cluster_cert, cluster_cert_key, cluster_ca_cert, lua_ssl_trusted_certificate } = next;
+      // The trust too: an https proxy_server is verified against it.
+      active = { ...active, cluster_cert, cluster_cert_key, cluster_ca_cert, lua_ssl_trusted_certificate };
       log.notice('the next connection to the control plane uses the reloaded cluster certificates');
     },
     close: async () => {

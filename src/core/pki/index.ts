@@ -10,6 +10,6 @@ export { parsePemCertificates, parsePrivateKey, PemError } from './pem.js';
 export { FINDINGS, finding, firstError, hasErrors } from './findings.js';
 export type { Finding, FindingCode, Severity } from './findings.js';
 export { matchesServerName, dnsPatternMatches } from './server-name.js';
-export { nodeTrust, trustedPems, defaultCaCertificates, trustContext } from './trust.js';
+export { nodeTrust, trustedPems, defaultCaCertificates, trustContext, TRUST_KEYS } from './trust.js';
 export type { Trust, TlsIdentity } from './trust.js';
 export { chainDepth, type ChainDepth } from './verify-depth.js';

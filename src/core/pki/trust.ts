@@ -1,7 +1,10 @@
 // What a node trusts when it verifies a server (Kong's lua_ssl_trusted_certificate), and TLS contexts over a trust.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import type { HybridConfig } from '../config/index.js';
+import type { ConfigKey, HybridConfig } from '../config/index.js';
+
+/** The settings of what a node trusts toward servers besides its cluster certificates (reloadable). */
+export const TRUST_KEYS: readonly ConfigKey[] = ['lua_ssl_trusted_certificate', 'lua_ssl_verify_depth'];
 
 /** A set of trusted CA certificates. */
 export interface Trust {

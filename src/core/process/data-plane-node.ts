@@ -6,7 +6,7 @@ import type { ConfigCache } from '../dataplane/config-cache.js';
 import { loadInitialConfig, openNodeConfigCache } from '../dataplane/initial-config.js';
 import { bindListeners, closeServers, ConnectionCount } from '../http/listen.js';
 import { loadPlugins } from '../plugins/handlers.js';
-import { nodeTrust } from '../pki/index.js';
+import { nodeTrust, TRUST_KEYS } from '../pki/index.js';
 import { certificateExpiry, dataPlaneExposition, upstreamHealth } from '../plugins/prometheus/exporter.js';
 import { DATA_PLANE_COMPONENTS } from '../proxy/components.js';
 import { bindProxyListeners } from '../proxy/listeners.js';
@@ -23,8 +23,18 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
   let cluster: ClusterClient | undefined;
   let cache: ConfigCache | undefined;
   let proxy: DataPlaneProxy | undefined;
+  /** The configuration being served and its hash. */
+  let served: { hash: string; table: unknown } | null = null;
   // kong_data_plane_cluster_cert_expiry_timestamp; follows certificate reloads.
   let clusterCertExpiry = certificateExpiry(config.cluster_cert?.pem);
+
+  // Configurations are built and swapped one at a time (the control plane's, and a reload's rebuild).
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = turn.then(work, work);
+    turn = result.catch(() => undefined);
+    return result;
+  };
 
   async function closeAll(graceMs: number): Promise<void> {
     await cluster?.close();
@@ -40,7 +50,7 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
     // is built, cached, then swapped in.
     cache = openNodeConfigCache(config, logger);
     const initial = loadInitialConfig(config, cache, logger);
-    let served = initial.table ? { hash: initial.hash, table: initial.table } : null;
+    served = initial.table ? { hash: initial.hash, table: initial.table } : null;
     const configHash = (): string | null => served?.hash ?? null;
     const tls = config.proxy_listen.some((l) => l.ssl) ? await defaultTlsFor(ctx, 'proxy') : undefined;
     proxy = createProxy({
@@ -96,14 +106,15 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       plugins: plugins.announced,
       logger,
       currentHash: configHash,
-      apply: async (table, hash) => {
-        // Built first (a config that cannot be built is rejected whole), then cached, then swapped in:
-        // a crash after the swap still restarts on this config (a failed save is logged).
-        const next = await proxy!.prepare(table as DeclarativeConfig);
-        await cache?.save({ hash, table });
-        proxy!.activate(next);
-        served = { hash, table };
-      },
+      apply: (table, hash) =>
+        inTurn(async () => {
+          // Built first (a config that cannot be built is rejected whole), then cached, then swapped in:
+          // a crash after the swap still restarts on this config (a failed save is logged).
+          const next = await proxy!.prepare(table as DeclarativeConfig);
+          await cache?.save({ hash, table });
+          proxy!.activate(next);
+          served = { hash, table };
+        }),
     });
   } catch (err) {
     await closeAll(0);
@@ -113,10 +124,19 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
   return {
     endpoints,
     stop: closeAll,
-    reload: (next, applied) => {
-      if (!applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key))) return;
+    reload: async (next, applied) => {
+      const certificates = applied.some((key) => CLUSTER_CERTIFICATE_KEYS.includes(key));
+      // The cluster's trust is part of the node's (see nodeTrust): rotated cluster certificates change it too.
+      const trust = certificates || applied.some((key) => TRUST_KEYS.includes(key));
+      if (!trust) return;
+      // Checked first: refused certificates leave everything as it was.
       cluster?.updateCertificates(next);
-      clusterCertExpiry = certificateExpiry(next.cluster_cert?.pem);
+      if (certificates) clusterCertExpiry = certificateExpiry(next.cluster_cert?.pem);
+      proxy?.setTrust(nodeTrust(next), next.lua_ssl_verify_depth);
+      // The configuration in service is built again with the new trust (new upstream connections use it).
+      await inTurn(async () => {
+        if (served) proxy?.activate(await proxy.prepare(served.table as DeclarativeConfig));
+      });
     },
   };
 }

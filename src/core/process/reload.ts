@@ -1,6 +1,7 @@
 // Reload: re-read the configuration the way it was given (file + KONG_* environment), apply what can change live.
 import { readFile } from 'node:fs/promises';
 import { CLUSTER_CERTIFICATE_KEYS } from '../cluster/certificates.js';
+import { TRUST_KEYS } from '../pki/trust.js';
 import { CONFIG_KEYS, loadConfig, type ConfigKey, type HybridConfig } from '../config/index.js';
 import { formatProblems } from '../config/index.js';
 import type { Logger } from './logger.js';
@@ -31,12 +32,13 @@ export interface ReloadAck {
 }
 
 /**
- * Keys a running node applies on reload; every other change needs a restart. Cluster certificates are
- * re-read even when their paths are unchanged (rotation), and only new handshakes use them.
+ * Keys a running node applies on reload; every other change needs a restart. Cluster certificates and trusted
+ * CA files are re-read even when their paths are unchanged (rotation), and only new handshakes use them.
  */
 export const RELOADABLE_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>([
   'log_level',
   ...CLUSTER_CERTIFICATE_KEYS,
+  ...TRUST_KEYS,
 ]);
 
 /** Puts reloadable keys into effect in the running node; throws (having changed nothing) to refuse them. */

@@ -84,6 +84,11 @@ export interface DataPlaneProxy {
   activate(next: ProxyRuntime): void;
   /** prepare + activate. */
   apply(config: DeclarativeConfig): Promise<void>;
+  /**
+   * What upstream verification and https health checks trust from now on (a reload); configurations prepared
+   * after it use it.
+   */
+  setTrust(trust: Trust, healthCheckDepth: number): void;
   /** The configuration version being served. */
   readonly runtime: ProxyRuntime;
   /** Closes balancers and upstream connections (after the listeners stopped). */
@@ -110,7 +115,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     idleTimeoutSec: settings.upstream_keepalive_idle_timeout,
   });
   const forwarder = new Forwarder({ pools, policy, via, server: `hybrid/${version}`, log });
-  const tlsSettings = {
+  let tlsSettings = {
     trust: options.trust ?? { system: true, pems: [] },
     healthCheckDepth: settings.lua_ssl_verify_depth,
   };
@@ -303,6 +308,9 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     },
     async apply(config) {
       this.activate(await this.prepare(config));
+    },
+    setTrust(trust, healthCheckDepth) {
+      tlsSettings = { trust, healthCheckDepth };
     },
     get runtime() {
       return current;

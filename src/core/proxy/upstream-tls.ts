@@ -130,7 +130,11 @@ export function buildUpstreamTls(
   const caTrusts = new Map<string, { trust: Trust; label: string }>();
   const identities = new Map<string, string>();
 
-  const nodeTrust = { trust: settings.trust, label: 'node' };
+  // Labelled by content: a reloaded trust gives new pools, never a connection verified against the old one.
+  const nodeTrust = {
+    trust: settings.trust,
+    label: `node-${digest(settings.trust.system ? 'system' : '', ...settings.trust.pems)}`,
+  };
   const unverified = { trust: UNVERIFIED, label: '-' };
 
   /** The CAs of ca_certificates (ids missing from the configuration are not trusted). */

@@ -2,7 +2,7 @@
 // Admin API, a data plane started with lua_ssl_trusted_certificate, an https upstream that requires a client
 // certificate.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -47,6 +47,7 @@ describe('hybrid mode: TLS toward upstreams', function () {
     const leaf = await pki.leaf(root, 'cp', { name: 'upstream', san: ['IP:127.0.0.1'] });
     client = await pki.leaf(clientRoot, 'dp', { name: 'gateway-client', keySlot: 'client' });
     writeFileSync(join(dir, 'upstream-ca.crt'), root.certPem);
+    writeFileSync(join(dir, 'other-ca.crt'), otherRoot.certPem);
     server = createHttpsServer(
       {
         cert: leaf.certPem,
@@ -121,5 +122,46 @@ describe('hybrid mode: TLS toward upstreams', function () {
         ),
       { message: 'the refusal in the data plane log' },
     );
+  });
+
+  it('hybrid reload applies a new lua_ssl_trusted_certificate to upstreams without a restart', async () => {
+    const certLines = ['cluster_cert = cluster.crt', 'cluster_cert_key = cluster.key'];
+    const cp = await nodes.controlPlane('cp-reload', certLines);
+    await nodes.start(cp);
+    await adminCreate(cp, '/certificates', { id: CLIENT_CERT, cert: client.certPem, key: client.keyPem });
+    const id = '00000000-0000-4000-8000-000000000060';
+    await adminCreate(cp, '/services', {
+      id,
+      name: 'node-trust',
+      url: `https://127.0.0.1:${port}`,
+      tls_verify: true,
+      client_certificate: { id: CLIENT_CERT },
+      retries: 0,
+    });
+    await adminCreate(cp, '/routes', { name: 'node-trust', paths: ['/node-trust'], service: { id } });
+    await waitUntil(() => cpHash(cp), { message: 'the control plane exported its configuration' });
+
+    // Started trusting another root: the upstream's certificate is refused.
+    const dp = await nodes.dataPlane('dp-reload', cp.cluster, [
+      ...certLines,
+      'lua_ssl_trusted_certificate = other-ca.crt',
+    ]);
+    await nodes.start(dp);
+    await waitUntil(async () => (await dpStatus(dp)).hash === cpHash(cp), {
+      message: 'the data plane in sync',
+    });
+    const proxy = proxyPort(dp);
+    assert.equal((await send(proxy, { path: '/node-trust' })).status, 502);
+    const pid = readFileSync(join(dp.prefix, 'pids', 'hybrid.pid'), 'utf8');
+
+    writeFileSync(dp.conf, readFileSync(dp.conf, 'utf8').replace('other-ca.crt', 'upstream-ca.crt'));
+    const reload = await runCli(['reload', '-c', dp.conf, '-p', dp.prefix], { cwd: dir });
+    assert.equal(reload.exitCode, 0, reload.stderr);
+    assert.match(reload.stdout, /lua_ssl_trusted_certificate/);
+    const reply = await send(proxy, { path: '/node-trust' });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(JSON.parse(reply.text), { clientCn: 'gateway-client' });
+    assert.equal(readFileSync(join(dp.prefix, 'pids', 'hybrid.pid'), 'utf8'), pid, 'the same process');
+    assert.equal((await dpStatus(dp)).hash, cpHash(cp), 'the same configuration');
   });
 });

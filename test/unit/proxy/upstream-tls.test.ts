@@ -81,7 +81,16 @@ describe('proxy: upstream TLS of a configuration', () => {
     const svc = service({ tls_verify: true, ca_certificates: null });
     const tls = build(config([svc])).set.forService(svc);
     assert.equal(tls.trust, NODE_TRUST);
-    assert.equal(tls.key, 'verify tls_verify_depth=1 ca=node cert=-');
+    assert.match(tls.key, /^verify tls_verify_depth=1 ca=node-[0-9a-f]{16} cert=-$/);
+  });
+
+  it("the node's trust is keyed by content: a reloaded lua_ssl_trusted_certificate never reuses a pool", () => {
+    const svc = service({ tls_verify: true, ca_certificates: null });
+    const key = (trust: typeof NODE_TRUST) =>
+      build(config([svc]), { ...SETTINGS, trust }).set.forService(svc).key;
+    assert.equal(key({ system: false, pems: ['A'] }), key({ system: false, pems: ['A'] }));
+    assert.notEqual(key({ system: false, pems: ['A'] }), key({ system: false, pems: ['B'] }));
+    assert.notEqual(key({ system: false, pems: ['A'] }), key({ system: true, pems: ['A'] }));
   });
 
   it('a changed CA or client certificate under the same id changes the key, so new connections use it', () => {
