@@ -3,7 +3,9 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { storeFlags } from '../../cli/store-flags.js';
 import { importFile, type ImportResult } from '../../core/declarative/index.js';
-import { storeOptionsFromFlags } from '../../core/store/from-config.js';
+import { loadPlugins } from '../../core/plugins/handlers.js';
+import { storeOptionsFromConfig } from '../../core/store/index.js';
+import { loadStoreConfig } from '../../core/store/from-config.js';
 
 export default class ConfigDbImport extends BaseCommand {
   static override description =
@@ -15,7 +17,11 @@ export default class ConfigDbImport extends BaseCommand {
 
   async run(): Promise<ImportResult & { file: string }> {
     const { args, flags } = await this.parse(ConfigDbImport);
-    const result = await importFile(storeOptionsFromFlags(flags), args.file);
+    const config = loadStoreConfig(flags);
+    // The node's plugins with the schemas it validates with (custom ones from plugins_path; a control plane's
+    // DB-less ones, without rate-limiting's `cluster` policy): the file is checked as its Admin API would.
+    await loadPlugins(config);
+    const result = await importFile(storeOptionsFromConfig(config), args.file);
     this.log(
       `import successful: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged (config version ${result.version})`,
     );

@@ -1,5 +1,5 @@
 // The store a command uses: kong.conf (+ KONG_*, + -p prefix) mapped to store options.
-import { loadValidConfig } from '../config/index.js';
+import { loadValidConfig, type HybridConfig } from '../config/index.js';
 import { storeOptionsFromConfig, type StoreOptions } from './index.js';
 
 export interface StoreConfigFlags {
@@ -9,11 +9,15 @@ export interface StoreConfigFlags {
   prefix?: string;
 }
 
-/** Loads and validates the node configuration (every problem at once, exit 1) and maps it to the store. */
-export function storeOptionsFromFlags(flags: StoreConfigFlags): StoreOptions {
-  const loaded = loadValidConfig({
+/** Loads and validates the node configuration (every problem at once, exit 1). */
+export function loadStoreConfig(flags: StoreConfigFlags): HybridConfig {
+  return loadValidConfig({
     path: flags.conf,
     overrides: flags.prefix === undefined ? undefined : { prefix: flags.prefix },
-  });
-  return storeOptionsFromConfig(loaded.config);
+  }).config;
+}
+
+/** Loads and validates the node configuration and maps it to the store. */
+export function storeOptionsFromFlags(flags: StoreConfigFlags): StoreOptions {
+  return storeOptionsFromConfig(loadStoreConfig(flags));
 }

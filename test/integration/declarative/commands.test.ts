@@ -94,6 +94,44 @@ describe('hybrid config / migrations commands', function () {
     assert.equal(r.exitCode, 2);
   });
 
+  it("db_import validates plugins with the node's schemas: a control plane refuses rate-limiting's cluster policy", async () => {
+    const file = join(dir, 'cluster-policy.yml');
+    writeFileSync(
+      file,
+      [
+        '_format_version: "3.0"',
+        'plugins:',
+        '  - name: rate-limiting',
+        '    config: { minute: 5, policy: cluster }',
+        '',
+      ].join('\n'),
+    );
+    assert.equal((await runCli(['gen_cert'], { cwd: dir })).exitCode, 0);
+    const cpConf = join(dir, 'cp.conf');
+    writeFileSync(
+      cpConf,
+      [
+        `prefix = ${join(dir, 'cp-prefix')}`,
+        'role = control_plane',
+        'database = sqlite',
+        'cluster_cert = cluster.crt',
+        'cluster_cert_key = cluster.key',
+        '',
+      ].join('\n'),
+    );
+    let r = await runCli(['config', 'db_import', file, '-c', cpConf]);
+    assert.equal(r.exitCode, 1, r.stdout);
+    assert.match(r.stderr, /policy: expected one of: local, redis/);
+    assert.match(r.stderr, /Nothing was imported/);
+    r = await runCli(['config', 'db_export', '-c', cpConf, '--format', 'json']);
+    assert.equal(JSON.parse(r.stdout).plugins, undefined, 'no plugin stored');
+
+    // A traditional node has a database for the counters: there the policy is accepted, as in Kong.
+    r = await runCli(['config', 'db_import', file, '-c', conf, '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).created, 1);
+  });
+
   it('db_import with a missing config file or a data-plane config fails clearly', async () => {
     const file = join(dir, 'kong.yml');
     await runCli(['config', 'init', file]);
