@@ -1,5 +1,7 @@
 // Plugins as tests give them: a config validated by the plugin's schema (as the control plane stores it), and
 // plugin entities of a declarative configuration.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validate } from '../../src/core/schema/schema.js';
 import type { PluginSchema } from '../../src/core/plugins/plugin-schema.js';
 
@@ -24,4 +26,23 @@ export function pluginRow(name: string, extra: Record<string, unknown> = {}): Re
     config: {},
     ...extra,
   };
+}
+
+/**
+ * A declarative file with rate-limiting's `cluster` policy (counters in the node's database), which a node
+ * without one (a data plane, a control plane) refuses; returns its path.
+ */
+export function writeClusterPolicyFile(dir: string): string {
+  const file = join(dir, 'cluster-policy.yml');
+  writeFileSync(
+    file,
+    [
+      '_format_version: "3.0"',
+      'plugins:',
+      '  - name: rate-limiting',
+      '    config: { minute: 5, policy: cluster }',
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
+import { writeClusterPolicyFile } from '../../helpers/plugin-config.js';
 import { PG_BASE, tempSchema } from '../../helpers/postgres.js';
 import { makeTempDir } from '../../helpers/tmp.js';
 
@@ -95,17 +96,7 @@ describe('hybrid config / migrations commands', function () {
   });
 
   it("db_import validates plugins with the node's schemas: a control plane refuses rate-limiting's cluster policy", async () => {
-    const file = join(dir, 'cluster-policy.yml');
-    writeFileSync(
-      file,
-      [
-        '_format_version: "3.0"',
-        'plugins:',
-        '  - name: rate-limiting',
-        '    config: { minute: 5, policy: cluster }',
-        '',
-      ].join('\n'),
-    );
+    const file = writeClusterPolicyFile(dir);
     assert.equal((await runCli(['gen_cert'], { cwd: dir })).exitCode, 0);
     const cpConf = join(dir, 'cp.conf');
     writeFileSync(

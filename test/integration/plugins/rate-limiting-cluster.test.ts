@@ -14,6 +14,7 @@ import {
   type ControlPlane,
   type DataPlane,
 } from '../../helpers/cluster-nodes.js';
+import { writeClusterPolicyFile } from '../../helpers/plugin-config.js';
 import { send, startEchoUpstream, type Reply, type Upstream } from '../../helpers/proxy.js';
 import { freePort, makeTempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -134,17 +135,7 @@ describe('rate-limiting, redis policy, shared by two data planes (real processes
     assert.deepEqual(await schemaPolicy(`http://127.0.0.1:${cp.admin}`), ['local', 'redis']);
 
     // A DB-less data plane validates its declarative_config with the same schema: it does not start.
-    const file = `${dir}/cluster-policy.yml`;
-    writeFileSync(
-      file,
-      [
-        '_format_version: "3.0"',
-        'plugins:',
-        '  - name: rate-limiting',
-        '    config: { minute: 5, policy: cluster }',
-        '',
-      ].join('\n'),
-    );
+    const file = writeClusterPolicyFile(dir);
     const dp = await nodes.dataPlane('dp-declarative', cp.cluster, [
       'cluster_cert = shared.crt',
       'cluster_cert_key = shared.key',
