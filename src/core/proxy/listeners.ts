@@ -14,8 +14,9 @@ export async function bindProxyListeners(
 ): Promise<BoundServer[]> {
   const tls = defaultTls ? { ...defaultTls, SNICallback: proxy.sniCallback } : undefined;
   const bound = await bindListeners('proxy', listeners, proxy.handle, tls, (listener, server) => {
-    // Plain HTTP/1.1 listeners parse their connections themselves (plain-listener.ts); TLS ones stay on Node's.
-    if (!listener.ssl) servePlainRequests(server as Server, proxy.handle);
+    // HTTP/1.1 listeners, plain or TLS, parse their connections themselves (plain-listener.ts); http2 ones
+    // (which negotiate HTTP/2 or HTTP/1.1) stay on Node's server.
+    if (!listener.http2) servePlainRequests(server as Server, proxy.handle);
   });
   for (const { server } of bound) (server as Server).on('upgrade', proxy.upgrade);
   return bound;

@@ -5,6 +5,7 @@
 // connection, from that request on, to Node's http server bound to the same listener. See docs/proxy.md.
 import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { HTTPParser, METHODS, STOP_AFTER_HEAD, closeParserLater, type Llhttp } from '../http/llhttp.js';
 import type { ClientResponse } from './types.js';
 
@@ -627,20 +628,23 @@ class PlainConnection {
 }
 
 /**
- * Makes `server` (a plain http.Server, not yet listening) parse its connections itself: `handler` serves what it
- * can, Node's server the rest. closeIdleConnections / closeAllConnections / close cover both kinds.
+ * Makes `server` (an http.Server or https.Server, not yet listening) parse its connections itself: `handler`
+ * serves the requests, Node's server gets the connections that need it. closeIdleConnections /
+ * closeAllConnections / close cover both kinds.
  */
 export function servePlainRequests(
   server: Server,
   handler: PlainHandler,
   options: PlainListenerOptions = PLAIN_LISTENER_DEFAULTS,
 ): void {
-  const [nodeConnection] = server.listeners('connection') as ((socket: Socket) => void)[];
-  if (nodeConnection === undefined) throw new Error('the server has no connection listener');
-  server.removeListener('connection', nodeConnection);
+  // An https server's HTTP layer gets each connection once its TLS handshake is done.
+  const event = server instanceof TlsServer ? 'secureConnection' : 'connection';
+  const [nodeConnection] = server.listeners(event) as ((socket: Socket) => void)[];
+  if (nodeConnection === undefined) throw new Error(`the server has no ${event} listener`);
+  server.removeListener(event, nodeConnection);
   const sweep: Sweep = { tick: 0, connections: new Set() };
   const handOff = (socket: Socket) => nodeConnection.call(server, socket);
-  server.on('connection', (socket: Socket) => {
+  server.on(event, (socket: Socket) => {
     new PlainConnection(socket, handler, handOff, options, sweep);
   });
   const timer = setInterval(() => {

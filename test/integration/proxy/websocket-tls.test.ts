@@ -3,6 +3,7 @@
 // listeners proxy HTTP/2 clients.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect as connectHttp2 } from 'node:http2';
 import { connect, type PeerCertificate } from 'node:tls';
@@ -138,6 +139,61 @@ describe('proxy: WebSocket and TLS', () => {
       // A new configuration without certificates: the default everywhere, at once.
       await proxy.proxy.apply(serviceConfig({ host: '127.0.0.1', port: upstream.port }));
       assert.equal((await handshake('api.example.com')).cn, 'default.local');
+    });
+
+    it('serves HTTP/1.1 over TLS on its own server: keep-alive, routes by SNI, X-Forwarded-Proto https', async () => {
+      proxy = await startTestProxy({
+        config: serviceConfig({ host: '127.0.0.1', port: upstream.port }, [
+          { paths: ['/by-sni'], snis: ['api.example.com'], protocols: ['https'], strip_path: true },
+          { paths: ['/'], protocols: ['https'] },
+        ]),
+        tls: { cert: fallback.certPem, key: fallback.keyPem },
+      });
+      const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+      const get = (path: string, servername: string) =>
+        new Promise<{ reused: boolean; echo: Echo }>((resolve, reject) => {
+          const req = httpsRequest(
+            { host: '127.0.0.1', port: proxy!.port, path, servername, headers: { host: servername }, agent },
+            (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve({ reused: req.reusedSocket, echo: JSON.parse(text) as Echo }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      try {
+        const first = await get('/by-sni/1', 'api.example.com');
+        const second = await get('/by-sni/2', 'api.example.com');
+        assert.deepEqual(
+          [first.echo.url, first.reused, second.echo.url, second.reused],
+          ['/1', false, '/2', true],
+        );
+        assert.equal(first.echo.headers['x-forwarded-proto'], 'https');
+        // Another server name does not match the SNI route (which strips its path): the catch-all one does.
+        const other = await new Promise<Echo>((resolve, reject) => {
+          const req = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port: proxy!.port,
+              path: '/by-sni/3',
+              servername: 'other.test',
+              rejectUnauthorized: false,
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve(JSON.parse(text) as Echo));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+        assert.equal(other.url, '/by-sni/3');
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('proxies HTTP/2 requests on an http2 listener to an HTTP/1.1 upstream', async () => {
