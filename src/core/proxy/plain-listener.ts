@@ -1,8 +1,9 @@
-// The plain-HTTP proxy listener's own HTTP/1.1 server: connections are parsed with Node's llhttp binding and
-// requests are served without Node's per-request objects (IncomingMessage, ServerResponse), which cost more
-// than the rest of the proxy path together. PlainRequest and PlainResponse are what the proxy and the plugins
-// use of those objects. A request this server leaves to Node (an upgrade, `Expect`, HTTP/1.0) hands over its
-// connection, from that request on, to Node's http server bound to the same listener. See docs/proxy.md.
+// The proxy listeners' own HTTP/1.1 server (plain, and TLS after the handshake): connections are parsed with
+// Node's llhttp binding and requests are served without Node's per-request objects (IncomingMessage,
+// ServerResponse), which cost more than the rest of the proxy path together. PlainRequest and PlainResponse are
+// what the proxy and the plugins use of those objects. A request this server leaves to Node (an upgrade,
+// `Expect`, HTTP/1.0) hands over its connection, from that request on, to Node's http(s) server bound to the
+// same listener. See docs/proxy.md (listeners).
 import { STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
