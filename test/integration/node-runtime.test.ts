@@ -94,35 +94,53 @@ describe('node runtime (start / stop / quit / restart / health / reload)', funct
     );
   });
 
-  it('/status counts the open client connections of every listener (plain, TLS, its own)', async () => {
+  it('/status counts connections (open and accepted, every listener, its own included) and proxy requests', async () => {
     assert.equal((await runCli(['start', '-c', conf, '-p', prefix], { cwd: dir })).exitCode, 0);
-    const active = () =>
-      new Promise<number>((resolve, reject) => {
+    type Server = {
+      connections_active: number;
+      connections_accepted: number;
+      connections_handled: number;
+      total_requests: number;
+    };
+    const server = () =>
+      new Promise<Server>((resolve, reject) => {
         const req = httpGet(
           { host: '127.0.0.1', port: ports.status, path: '/status', agent: false },
           (res) => {
             let body = '';
             res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-            res.on('end', () =>
-              resolve(
-                (JSON.parse(body) as { server: { connections_active: number } }).server.connections_active,
-              ),
-            );
+            res.on('end', () => resolve((JSON.parse(body) as { server: Server }).server));
           },
         );
         req.on('error', reject);
       });
+    const before = await server();
+    assert.equal(before.connections_active, 1, 'the status request itself');
+    assert.equal(before.connections_handled, before.connections_accepted);
     const opened = [
       netConnect(ports.proxy, '127.0.0.1'),
       netConnect(ports.proxy, '127.0.0.1'),
       tlsConnect({ port: ports.proxySsl, host: '127.0.0.1', rejectUnauthorized: false }),
     ];
     for (const socket of opened) socket.on('error', () => {});
-    await waitUntil(async () => (await active()) === 4, {
+    await waitUntil(async () => (await server()).connections_active === 4, {
       message: 'three client connections and the status one',
     });
+    // Two requests on one of them (keep-alive): both counted, and no new connection.
+    opened[0]!.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitUntil(async () => (await server()).total_requests === before.total_requests + 2, {
+      message: 'two proxy requests counted',
+    });
     for (const socket of opened) socket.destroy();
-    await waitUntil(async () => (await active()) === 1, { message: 'only the status connection' });
+    await waitUntil(async () => (await server()).connections_active === 1, {
+      message: 'only the status connection',
+    });
+    const after = await server();
+    // The three client connections, and each status request's own (one per call, agent: false).
+    assert.ok(
+      after.connections_accepted >= before.connections_accepted + 4,
+      JSON.stringify({ before, after }),
+    );
   });
 
   it('refuses to start twice in one prefix, and the first node keeps running', async () => {

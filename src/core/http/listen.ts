@@ -91,13 +91,15 @@ function listen(server: Server | Http2SecureServer, listener: Listener, name: st
   });
 }
 
-/** Counts the client connections open on servers, each from its accept to its close. */
+/** Counts the client connections of servers: accepted since start, and open (from accept to close). */
 export class ConnectionCount {
   open = 0;
+  accepted = 0;
 
   watch(bound: readonly BoundServer[]): void {
     for (const { server } of bound) {
       (server as NetServer).on('connection', (socket: Socket) => {
+        this.accepted++;
         this.open++;
         socket.once('close', () => this.open--);
       });

@@ -79,6 +79,8 @@ export async function startDataPlane(ctx: NodeContext): Promise<RunningNode> {
       const handler = statusHandler({
         configHash,
         activeConnections: () => connections.open,
+        acceptedConnections: () => connections.accepted,
+        totalRequests: () => proxy!.requests,
         metrics: () =>
           dataPlaneExposition({
             nodeId: ctx.nodeId,

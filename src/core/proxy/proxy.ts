@@ -91,6 +91,8 @@ export interface DataPlaneProxy {
   setTrust(trust: Trust, healthCheckDepth: number): void;
   /** The configuration version being served. */
   readonly runtime: ProxyRuntime;
+  /** Requests received since the start (upgrades included), for /status total_requests. */
+  readonly requests: number;
   /** Closes balancers and upstream connections (after the listeners stopped). */
   close(): Promise<void>;
 }
@@ -152,7 +154,10 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
 
   const flowContext: FlowContext = { forwarder, log };
 
+  let requests = 0;
+
   const handle = (req: ClientRequest, res: ClientResponse): void => {
+    requests++;
     const startedAt = performance.now();
     const rt = current;
     try {
@@ -219,6 +224,7 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    requests++;
     const startedAt = performance.now();
     const rt = current;
     const ownHeaders = () => forwarder.ownHeaders(startedAt, null);
@@ -314,6 +320,9 @@ export function createProxy(options: ProxyOptions): DataPlaneProxy {
     },
     get runtime() {
       return current;
+    },
+    get requests() {
+      return requests;
     },
     async close() {
       await current.balancers.close();

@@ -9,6 +9,10 @@ export interface StatusSource {
   configHash(): string | null;
   /** Open client connections across this node's listeners. */
   activeConnections(): number;
+  /** Client connections accepted since the start, across this node's listeners. */
+  acceptedConnections?(): number;
+  /** Requests received on the proxy listeners since the start. */
+  totalRequests?(): number;
   /** The Prometheus exposition of this node (absent: /metrics is not found). */
   metrics?(): string;
 }
@@ -22,7 +26,16 @@ export function statusHandler(source: StatusSource) {
     if (path === '/status') {
       const memory = process.memoryUsage();
       return json(res, 200, {
-        server: { connections_active: source.activeConnections() },
+        server: {
+          connections_active: source.activeConnections(),
+          ...(source.acceptedConnections
+            ? {
+                connections_accepted: source.acceptedConnections(),
+                connections_handled: source.acceptedConnections(),
+              }
+            : {}),
+          ...(source.totalRequests ? { total_requests: source.totalRequests() } : {}),
+        },
         memory: { rss: memory.rss, heap_used: memory.heapUsed },
         configuration_hash: source.configHash() ?? EMPTY_CONFIG_HASH,
       });
