@@ -137,6 +137,25 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
     } else if (path === '/no-content') {
       res.writeHead(204, { 'x-kind': 'none' });
       res.end();
+    } else if (path === '/ignore') {
+      // Answered at once without reading the body (as the proxy's own 404 is).
+      res.writeHead(404, ['content-length', '0']);
+      res.end();
+    } else if (path === '/slow-consumer') {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        const iterator = req.iterator({ destroyOnReturn: false });
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const next = await iterator.next();
+          if (next.done) break;
+          chunks.push(next.value);
+        }
+        const all = Buffer.concat(chunks);
+        const text = JSON.stringify({ bytes: all.length, sha: sha(all) });
+        res.writeHead(200, ['content-length', String(text.length)]);
+        res.end(text);
+      })();
     } else if (path === '/hang') {
       res.writeHead(200, ['content-length', '100']);
       res.write('partial', 'latin1');
@@ -322,6 +341,27 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
       c.write(Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]));
     }
     c.write('0\r\n\r\n');
+    const echo = await c.response(0);
+    assert.deepEqual(JSON.parse(echo.body.toString()), { bytes: body.length, sha: sha(body) });
+  });
+
+  it('drops a body nobody reads and serves the next request on the connection', async () => {
+    const c = client();
+    c.send(`POST /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+    c.write(Buffer.alloc(1024 * 1024, 'z'));
+    assert.equal((await c.response(0)).status, 404);
+    c.send('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+    const next = await c.response(1);
+    assert.equal(next.headers['x-path'], '/next');
+  });
+
+  it('stops reading while a slow consumer holds a body past the high-water mark, and delivers it whole', async () => {
+    const c = client();
+    const body = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4093) body[i] = i % 253;
+    c.send(`POST /slow-consumer HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.write(body);
+    await waitUntil(() => seen.plain[0]?.socket.isPaused(), { message: 'the connection paused' });
     const echo = await c.response(0);
     assert.deepEqual(JSON.parse(echo.body.toString()), { bytes: body.length, sha: sha(body) });
   });
