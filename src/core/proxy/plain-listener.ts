@@ -466,7 +466,14 @@ class PlainConnection {
     const res = new PlainResponse(this, this.socket, shouldKeepAlive, method);
     this.reading = req;
     this.responding = res;
-    this.handler(req, res);
+    try {
+      this.handler(req, res);
+    } catch {
+      // The handler answers its own failures; one that throws anyway (a bug) costs this connection, not the
+      // process (an exception out of llhttp's callback would reach the socket's 'data' event).
+      this.socket.destroy();
+      return STOP_AFTER_HEAD;
+    }
     return 0;
   }
 

@@ -137,6 +137,8 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
     } else if (path === '/no-content') {
       res.writeHead(204, { 'x-kind': 'none' });
       res.end();
+    } else if (path === '/throw') {
+      throw new Error('a handler bug');
     } else if (path === '/ignore') {
       // Answered at once without reading the body (as the proxy's own 404 is).
       res.writeHead(404, ['content-length', '0']);
@@ -343,6 +345,16 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
     c.write('0\r\n\r\n');
     const echo = await c.response(0);
     assert.deepEqual(JSON.parse(echo.body.toString()), { bytes: body.length, sha: sha(body) });
+  });
+
+  it('a handler that throws costs its connection, not the server', async () => {
+    const c = client();
+    c.send('GET /throw HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitUntil(() => c.closed, { message: 'the connection dropped' });
+    assert.equal(c.responses.length, 0);
+    const next = client();
+    next.send('GET /fine HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal((await next.response(0)).headers['x-path'], '/fine');
   });
 
   it('drops a body nobody reads and serves the next request on the connection', async () => {
