@@ -3,7 +3,7 @@
 // input, timeouts, the client going away, and closing the server.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { HTTPParser } from '../../../src/core/http/llhttp.js';
 import {
@@ -248,6 +248,65 @@ describe('plain listener (own HTTP/1.1 server, Node hand-off)', function () {
       'c2',
     ]);
     assert.deepEqual(headers, { host: 'a', 'x-tag': '1, 2', 'set-cookie': ['s1', 's2'], cookie: 'c1; c2' });
+  });
+
+  it("matches Node's IncomingMessage.headers for repeated names of every kind", async () => {
+    // Node's own server parses the same head; its req.headers is the reference for the plain listener's.
+    const names = [
+      'age',
+      'authorization',
+      'content-type',
+      'etag',
+      'expires',
+      'from',
+      'host',
+      'if-modified-since',
+      'if-unmodified-since',
+      'last-modified',
+      'location',
+      'max-forwards',
+      'proxy-authorization',
+      'referer',
+      'retry-after',
+      'server',
+      'user-agent',
+      'set-cookie',
+      'cookie',
+      'accept',
+      'x-custom',
+      'X-Mixed-Case',
+      'connection',
+      'via',
+      'x-forwarded-for',
+      'www-authenticate',
+      'proxy-authenticate',
+      'content-disposition',
+    ];
+    const raw: string[] = [];
+    for (const name of names) raw.push(name, `${name}-1`, name.toUpperCase(), `${name}-2`);
+    const reference = createServer((req, res) => {
+      res.end(JSON.stringify({ headers: req.headers, raw: req.rawHeaders }));
+    });
+    await new Promise<void>((resolve) => reference.listen(0, '127.0.0.1', resolve));
+    try {
+      const refPort = (reference.address() as AddressInfo).port;
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(refPort, '127.0.0.1', () => {
+          let head = 'GET / HTTP/1.1\r\n';
+          for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+          socket.write(`${head}Connection: close\r\n\r\n`);
+        });
+        let out = '';
+        socket.on('data', (d: Buffer) => (out += d.toString()));
+        socket.on('end', () => resolve(out.slice(out.indexOf('\r\n\r\n') + 4)));
+        socket.on('error', reject);
+      });
+      const node = JSON.parse(text) as { headers: IncomingHttpHeaders; raw: string[] };
+      assert.deepEqual(incomingHeaders(node.raw), node.headers);
+    } finally {
+      reference.closeAllConnections();
+      await new Promise((resolve) => reference.close(resolve));
+    }
   });
 
   it('answers pipelined requests in order, an HTTP/1.0 one (Node) last', async () => {
