@@ -355,7 +355,6 @@ export class Forwarder {
     if (p.requestId !== null) list.push('x-kong-request-id', p.requestId);
     const run = p.run;
     if (run) {
-      const { req, res } = p;
       const headers = headerObject(list);
       run.upstreamHeadAt = performance.now();
       const own = () => this.ownHeaders(p.startedAt, p.requestId);
@@ -363,15 +362,15 @@ export class Forwarder {
       // filtered head is written at once and the body streams to the client as on the plugin-free path.
       const filtering = run.filtersBody ? null : run.headerFilter(statusCode, headers, false);
       if (filtering === null || filtering !== undefined) {
-        return new FilteredResponse(run, req, res, statusCode, headers, own, filtering);
+        return new FilteredResponse(run, p.req, p.res, statusCode, headers, own, filtering);
       }
       if (run.failure !== null) {
         // The upstream's body is dropped: Kong's 500 instead.
-        answerThroughPlugins(run, req, res, UNEXPECTED, own);
+        answerThroughPlugins(run, p.req, p.res, UNEXPECTED, own);
         return new Writable({ write: (_chunk, _encoding, done) => done() });
       }
-      res.writeHead(run.response.status, run.response.headers);
-      return res;
+      p.res.writeHead(run.response.status, run.response.headers);
+      return p.res;
     }
     p.res.writeHead(statusCode, list);
     return p.res;
@@ -394,9 +393,8 @@ export class Forwarder {
       // The client's body passed a plugin's limit: its answer, then the connection closes (the rest of the
       // body is not read).
       p.pick?.done({ kind: 'tcp_failure' });
-      const { req, res } = p;
-      res.shouldKeepAlive = false;
-      answerStopped(p.run, req, res, () => this.ownHeaders(p.startedAt, p.requestId));
+      p.res.shouldKeepAlive = false;
+      answerStopped(p.run, p.req, p.res, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
     }
     if (p.res.destroyed || p.req.socket.destroyed) {
@@ -429,8 +427,7 @@ export class Forwarder {
 
   private fail(p: ProxiedRequest, answer: KongAnswer): void {
     if (p.run && !p.res.headersSent) {
-      const { req, res } = p;
-      answerThroughPlugins(p.run, req, res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
+      answerThroughPlugins(p.run, p.req, p.res, answer, () => this.ownHeaders(p.startedAt, p.requestId));
       return;
     }
     this.answer(p.req, p.res, p.startedAt, answer, p.requestId);

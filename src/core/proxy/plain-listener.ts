@@ -84,7 +84,6 @@ function httpDate(): string {
 /** A request on the plain listener: the part of IncomingMessage the proxy's plugin-free path reads. */
 export class PlainRequest implements AsyncIterableIterator<Buffer> {
   readonly httpVersionMajor = 1;
-  readonly httpVersionMinor = 1;
   readonly headers: IncomingHttpHeaders;
   private chunks: Buffer[] = [];
   private queued = 0;
@@ -212,10 +211,6 @@ export class PlainResponse implements ClientResponse {
 
   get destroyed(): boolean {
     return this.aborted || this.socket.destroyed;
-  }
-
-  get writableEnded(): boolean {
-    return this.ended;
   }
 
   /** The head, written with the first body bytes (or at end). Names and values are the proxy's own or llhttp's. */
