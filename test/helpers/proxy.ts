@@ -1,6 +1,13 @@
 // In-process proxy for tests: createProxy with the test doubles on a real 127.0.0.1 listener, upstream
 // servers on free ports, and a small HTTP client that reports status, headers and body.
-import { createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  request,
+  type Agent,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { parseListener } from '../../src/core/config/listen.js';
@@ -181,11 +188,20 @@ export interface Reply {
 /** A reply with its body as received (binary bodies, exact lengths). */
 export interface RawReply extends Reply {
   bytes: Buffer;
+  /** The request went on a kept-alive connection (only with an agent that keeps them). */
+  reused: boolean;
 }
 
+/** One request on its own connection, or on `agent`'s (keep-alive ones reuse theirs). */
 export function send(
   port: number,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    agent?: Agent;
+  } = {},
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -195,14 +211,20 @@ export function send(
         method: options.method ?? 'GET',
         path: options.path ?? '/',
         headers: options.headers,
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const bytes = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: bytes.toString('utf8'), bytes });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: bytes.toString('utf8'),
+            bytes,
+            reused: req.reusedSocket,
+          });
         });
         res.on('error', reject);
       },

@@ -548,11 +548,15 @@ class PlainConnection {
 
   /** A request llhttp refused: 400 (431 for an oversized head), as Node's server answers, then close. */
   private refuse(err: Error & { code?: string }): void {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    this.answerAndClose(err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    this.reading?.abort(err);
+  }
+
+  /** A bodyless answer of the server's own, then the connection's end (dropped if a response is in flight). */
+  private answerAndClose(status: number): void {
     if (this.responding === null && this.socket.writable) {
       this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`, 'latin1');
     } else this.socket.destroy();
-    this.reading?.abort(err);
     this.finish();
   }
 
@@ -600,12 +604,7 @@ class PlainConnection {
     if (this.responding === null && req === null) {
       if (this.inHead) {
         // A head that takes longer than headersTimeout (slowloris): 408, as Node's server answers.
-        if ((tick - this.headSince - 1) * 1000 >= this.options.headersTimeoutMs) {
-          if (this.socket.writable) {
-            this.socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n', 'latin1');
-          } else this.socket.destroy();
-          this.finish();
-        }
+        if ((tick - this.headSince - 1) * 1000 >= this.options.headersTimeoutMs) this.answerAndClose(408);
       } else if (this.closing || (tick - this.since - 1) * 1000 >= this.options.keepAliveTimeoutMs)
         this.close();
       return;

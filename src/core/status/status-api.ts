@@ -10,9 +10,9 @@ export interface StatusSource {
   /** Open client connections across this node's listeners. */
   activeConnections(): number;
   /** Client connections accepted since the start, across this node's listeners. */
-  acceptedConnections?(): number;
+  acceptedConnections(): number;
   /** Requests received on the proxy listeners since the start. */
-  totalRequests?(): number;
+  totalRequests(): number;
   /** The Prometheus exposition of this node (absent: /metrics is not found). */
   metrics?(): string;
 }
@@ -28,13 +28,9 @@ export function statusHandler(source: StatusSource) {
       return json(res, 200, {
         server: {
           connections_active: source.activeConnections(),
-          ...(source.acceptedConnections
-            ? {
-                connections_accepted: source.acceptedConnections(),
-                connections_handled: source.acceptedConnections(),
-              }
-            : {}),
-          ...(source.totalRequests ? { total_requests: source.totalRequests() } : {}),
+          connections_accepted: source.acceptedConnections(),
+          connections_handled: source.acceptedConnections(),
+          total_requests: source.totalRequests(),
         },
         memory: { rss: memory.rss, heap_used: memory.heapUsed },
         configuration_hash: source.configHash() ?? EMPTY_CONFIG_HASH,

@@ -374,28 +374,12 @@ describe('proxy: plugins', () => {
       ),
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (path: string) =>
-      new Promise<{ status: number; reused: boolean; echo: Echo }>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: proxy.port, path, agent }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              reused: req.reusedSocket,
-              echo: JSON.parse(Buffer.concat(chunks).toString()) as Echo,
-            }),
-          );
-        });
-        req.on('error', reject);
-        req.end();
-      });
     try {
       const replies = [];
       for (const path of ['/open/1', '/open/2', '/guarded/3', '/open/4', '/guarded/5'])
-        replies.push(await get(path));
+        replies.push(await send(proxy.port, { path, agent }));
       assert.deepEqual(
-        replies.map((r) => [r.status, r.echo.url, r.reused]),
+        replies.map((r) => [r.status, (JSON.parse(r.text) as Echo).url, r.reused]),
         [
           [200, '/open/1', false],
           [200, '/open/2', true],

@@ -11,6 +11,8 @@ import { runCli } from '../../helpers/cli.js';
 import {
   adminCreate,
   ClusterNodes,
+  type ControlPlane,
+  type DataPlane,
   cpHash,
   dpStatus,
   nodeLog,
@@ -71,8 +73,40 @@ describe('hybrid mode: TLS toward upstreams', function () {
     await cleanup();
   });
 
+  const certLines = ['cluster_cert = cluster.crt', 'cluster_cert_key = cluster.key'];
+
+  /** A service toward the https upstream that verifies it and presents CLIENT_CERT, and its route `/<name>`. */
+  async function verifyingService(
+    cp: ControlPlane,
+    id: string,
+    name: string,
+    fields: Record<string, unknown>,
+  ) {
+    await adminCreate(cp, '/services', {
+      id,
+      name,
+      url: `https://127.0.0.1:${port}`,
+      tls_verify: true,
+      client_certificate: { id: CLIENT_CERT },
+      ...fields,
+    });
+    await adminCreate(cp, '/routes', { name, paths: [`/${name}`], service: { id } });
+  }
+
+  /** A data plane of `cp` with `trusted` as lua_ssl_trusted_certificate, started and in sync. */
+  async function dataPlaneInSync(cp: ControlPlane, name: string, trusted: string): Promise<DataPlane> {
+    const dp = await nodes.dataPlane(name, cp.cluster, [
+      ...certLines,
+      `lua_ssl_trusted_certificate = ${trusted}`,
+    ]);
+    await nodes.start(dp);
+    await waitUntil(async () => (await dpStatus(dp)).hash === cpHash(cp), {
+      message: 'the data plane in sync',
+    });
+    return dp;
+  }
+
   it('verifies with ca_certificates or lua_ssl_trusted_certificate and presents the client certificate', async () => {
-    const certLines = ['cluster_cert = cluster.crt', 'cluster_cert_key = cluster.key'];
     const cp = await nodes.controlPlane('cp', certLines);
     await nodes.start(cp);
     await adminCreate(cp, '/ca_certificates', { id: CA_ROOT, cert: root.certPem });
@@ -84,28 +118,12 @@ describe('hybrid mode: TLS toward upstreams', function () {
       ['wrong-ca', { ca_certificates: [CA_OTHER], retries: 0 }],
     ];
     for (const [i, [name, fields]] of services.entries()) {
-      const id = `00000000-0000-4000-8000-00000000005${i}`;
-      await adminCreate(cp, '/services', {
-        id,
-        name,
-        url: `https://127.0.0.1:${port}`,
-        tls_verify: true,
-        client_certificate: { id: CLIENT_CERT },
-        ...fields,
-      });
-      await adminCreate(cp, '/routes', { name, paths: [`/${name}`], service: { id } });
+      await verifyingService(cp, `00000000-0000-4000-8000-00000000005${i}`, name, fields);
     }
     await waitUntil(() => cpHash(cp), { message: 'the control plane exported its configuration' });
 
     // The private root, and not Node's CA list: only that root is trusted without ca_certificates.
-    const dp = await nodes.dataPlane('dp', cp.cluster, [
-      ...certLines,
-      'lua_ssl_trusted_certificate = upstream-ca.crt',
-    ]);
-    await nodes.start(dp);
-    await waitUntil(async () => (await dpStatus(dp)).hash === cpHash(cp), {
-      message: 'the data plane in sync',
-    });
+    const dp = await dataPlaneInSync(cp, 'dp', 'upstream-ca.crt');
     const proxy = proxyPort(dp);
 
     for (const name of ['pinned', 'node-trust']) {
@@ -125,31 +143,14 @@ describe('hybrid mode: TLS toward upstreams', function () {
   });
 
   it('hybrid reload applies a new lua_ssl_trusted_certificate to upstreams without a restart', async () => {
-    const certLines = ['cluster_cert = cluster.crt', 'cluster_cert_key = cluster.key'];
     const cp = await nodes.controlPlane('cp-reload', certLines);
     await nodes.start(cp);
     await adminCreate(cp, '/certificates', { id: CLIENT_CERT, cert: client.certPem, key: client.keyPem });
-    const id = '00000000-0000-4000-8000-000000000060';
-    await adminCreate(cp, '/services', {
-      id,
-      name: 'node-trust',
-      url: `https://127.0.0.1:${port}`,
-      tls_verify: true,
-      client_certificate: { id: CLIENT_CERT },
-      retries: 0,
-    });
-    await adminCreate(cp, '/routes', { name: 'node-trust', paths: ['/node-trust'], service: { id } });
+    await verifyingService(cp, '00000000-0000-4000-8000-000000000060', 'node-trust', { retries: 0 });
     await waitUntil(() => cpHash(cp), { message: 'the control plane exported its configuration' });
 
     // Started trusting another root: the upstream's certificate is refused.
-    const dp = await nodes.dataPlane('dp-reload', cp.cluster, [
-      ...certLines,
-      'lua_ssl_trusted_certificate = other-ca.crt',
-    ]);
-    await nodes.start(dp);
-    await waitUntil(async () => (await dpStatus(dp)).hash === cpHash(cp), {
-      message: 'the data plane in sync',
-    });
+    const dp = await dataPlaneInSync(cp, 'dp-reload', 'other-ca.crt');
     const proxy = proxyPort(dp);
     assert.equal((await send(proxy, { path: '/node-trust' })).status, 502);
     const pid = readFileSync(join(dp.prefix, 'pids', 'hybrid.pid'), 'utf8');
